@@ -35,6 +35,9 @@ public final class ConnectHandler implements HttpHandler {
   /** Unary responses at least this large are gzipped for clients that accept gzip. */
   static final int COMPRESS_MIN_BYTES = 1024;
 
+  /** How much of a rejected request body is read and dropped before answering. */
+  static final long DISCARD_LIMIT = 64L << 20;
+
   private static final System.Logger LOG = System.getLogger(ConnectHandler.class.getName());
   private static final Pattern TIMEOUT = Pattern.compile("[0-9]{1,10}");
   private static final String UNARY_TYPES = "application/json, application/proto";
@@ -212,22 +215,48 @@ public final class ConnectHandler implements HttpHandler {
   }
 
   private byte[] readUnaryBody(HttpExchange exchange) {
-    String length = exchange.getRequestHeaders().getFirst("Content-Length");
-    if (length != null) {
-      try {
-        if (Long.parseLong(length.strip()) > maxMessageBytes) {
-          throw tooLarge();
-        }
-      } catch (NumberFormatException e) {
-        throw new ConnectException(ConnectCode.INVALID_ARGUMENT, "invalid Content-Length");
-      }
-    }
     boolean gzip = requestGzip(exchange.getRequestHeaders().getFirst("Content-Encoding"));
+    String length = exchange.getRequestHeaders().getFirst("Content-Length");
     try (InputStream in = exchange.getRequestBody()) {
-      byte[] body = Gzip.readBounded(in, maxMessageBytes);
+      if (length != null && parseLength(length) > maxMessageBytes) {
+        discard(exchange, in);
+        throw tooLarge();
+      }
+      byte[] body;
+      try {
+        body = Gzip.readBounded(in, maxMessageBytes);
+      } catch (ConnectException e) {
+        discard(exchange, in);
+        throw e;
+      }
       return gzip ? Gzip.decompress(body, maxMessageBytes) : body;
     } catch (IOException e) {
       throw new ConnectException(ConnectCode.CANCELED, "reading the request failed", e);
+    }
+  }
+
+  private static long parseLength(String length) {
+    try {
+      return Long.parseLong(length.strip());
+    } catch (NumberFormatException e) {
+      throw new ConnectException(ConnectCode.INVALID_ARGUMENT, "invalid Content-Length");
+    }
+  }
+
+  /**
+   * Reads and drops what is left of a rejected request body, up to {@link #DISCARD_LIMIT} bytes, so
+   * that the client reads the error instead of a connection reset; beyond that the connection is
+   * closed after the response.
+   */
+  private static void discard(HttpExchange exchange, InputStream in) throws IOException {
+    long left = DISCARD_LIMIT;
+    byte[] buffer = new byte[16 * 1024];
+    int read;
+    while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) != -1) {
+      left -= read;
+    }
+    if (left <= 0) {
+      exchange.getResponseHeaders().set("Connection", "close");
     }
   }
 

@@ -17,44 +17,52 @@ import org.jspecify.annotations.Nullable;
  * end-stream message {@code {}} / {@code {"error":{..},"metadata":{..}}}.
  */
 final class ErrorJson {
-  private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer().omittingInsignificantWhitespace();
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
 
   private ErrorJson() {}
 
   /** The unary error body. */
   static byte[] errorBody(ConnectException error) {
-    return print(errorStruct(error));
+    return errorObject(error).getBytes(StandardCharsets.UTF_8);
   }
 
   /** The end-stream message: {@code {}} on success, else {@code {"error":{...}}}. */
   static byte[] endStream(@Nullable ConnectException error) {
-    Struct.Builder end = Struct.newBuilder();
-    if (error != null) {
-      end.putFields("error", Value.newBuilder().setStructValue(errorStruct(error)).build());
-    }
-    return print(end.build());
+    String json = error == null ? "{}" : "{\"error\":" + errorObject(error) + "}";
+    return json.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static Struct errorStruct(ConnectException error) {
-    Struct.Builder struct = Struct.newBuilder().putFields("code", text(error.code().wireName()));
+  private static String errorObject(ConnectException error) {
+    StringBuilder json = new StringBuilder("{\"code\":");
+    quote(error.code().wireName(), json);
     if (!error.getMessage().isEmpty()) {
-      struct.putFields("message", text(error.getMessage()));
+      json.append(",\"message\":");
+      quote(error.getMessage(), json);
     }
-    return struct.build();
+    return json.append('}').toString();
   }
 
-  private static Value text(String value) {
-    return Value.newBuilder().setStringValue(value).build();
-  }
-
-  private static byte[] print(Struct struct) {
-    try {
-      return PRINTER.print(struct).getBytes(StandardCharsets.UTF_8);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("a Struct of strings always prints", e);
+  /** Appends a JSON string literal. */
+  static void quote(String text, StringBuilder json) {
+    json.append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> json.append("\\\"");
+        case '\\' -> json.append("\\\\");
+        case '\n' -> json.append("\\n");
+        case '\r' -> json.append("\\r");
+        case '\t' -> json.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+            json.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            json.append(c);
+          }
+        }
+      }
     }
+    json.append('"');
   }
 
   /** A JSON object, or {@code null} when the bytes are not one. */
