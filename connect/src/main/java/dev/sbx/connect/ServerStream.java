@@ -30,7 +30,7 @@ public final class ServerStream<Res extends Message> implements AutoCloseable, I
   private volatile @Nullable ConnectCode abortReason;
   private volatile boolean done;
   private volatile Map<String, List<String>> trailers = Map.of();
-  private @Nullable Thread deadline;
+  private volatile @Nullable Thread deadline;
 
   ServerStream(
       HttpHeaders headers,

@@ -279,6 +279,15 @@ class ConnectHandlerTest {
   }
 
   @Test
+  void unsupportedProtocolVersionIsInvalidArgument() throws Exception {
+    HttpResponse<byte[]> response =
+        post(STAT, "application/json", "{}".getBytes(UTF_8), "Connect-Protocol-Version", "2");
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(new String(response.body(), UTF_8)).startsWith("{\"code\":\"invalid_argument\"");
+  }
+
+  @Test
   void unaryDeadlineAnswersDeadlineExceededAndInterruptsTheHandler() throws Exception {
     long started = System.nanoTime();
     HttpResponse<byte[]> response =
