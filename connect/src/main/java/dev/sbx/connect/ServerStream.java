@@ -29,6 +29,7 @@ public final class ServerStream<Res extends Message> implements AutoCloseable, I
   private final ReentrantLock closeLock = new ReentrantLock();
   private volatile @Nullable ConnectCode abortReason;
   private volatile boolean done;
+  private volatile @Nullable ConnectException failure;
   private volatile Map<String, List<String>> trailers = Map.of();
   private volatile @Nullable Thread deadline;
 
@@ -67,6 +68,10 @@ public final class ServerStream<Res extends Message> implements AutoCloseable, I
    * ConnectException} for the stream's error, {@code canceled} after {@link #close()}.
    */
   public @Nullable Res next() {
+    ConnectException failed = failure;
+    if (failed != null) {
+      throw failed;
+    }
     if (done) {
       return null;
     }
@@ -110,10 +115,14 @@ public final class ServerStream<Res extends Message> implements AutoCloseable, I
       closeQuietly();
       if (end.containsFields("error")) {
         Struct error = end.getFieldsOrThrow("error").getStructValue();
-        ConnectException failure = ErrorJson.parseError(error);
-        throw failure != null
-            ? failure
-            : new ConnectException(ConnectCode.UNKNOWN, ErrorJson.stringField(error, "message"));
+        ConnectException parsed = ErrorJson.parseError(error);
+        ConnectException serverError =
+            parsed != null
+                ? parsed
+                : new ConnectException(
+                    ConnectCode.UNKNOWN, ErrorJson.stringField(error, "message"));
+        failure = serverError;
+        throw serverError;
       }
       return null;
     }
@@ -188,17 +197,23 @@ public final class ServerStream<Res extends Message> implements AutoCloseable, I
     closeQuietly();
   }
 
-  private ConnectException fail(ConnectException failure) {
+  /**
+   * Ends the stream with a local failure (transport or protocol) that every later {@link #next()}
+   * throws again; after {@link #close()} or the client-side deadline, that reason is the error.
+   */
+  private ConnectException fail(ConnectException error) {
     done = true;
     closeQuietly();
     ConnectCode reason = abortReason;
-    if (reason != null) {
-      return new ConnectException(
-          reason,
-          reason == ConnectCode.DEADLINE_EXCEEDED ? "deadline exceeded" : "stream closed",
-          failure);
-    }
-    return failure;
+    ConnectException result =
+        reason == null
+            ? error
+            : new ConnectException(
+                reason,
+                reason == ConnectCode.DEADLINE_EXCEEDED ? "deadline exceeded" : "stream closed",
+                error);
+    failure = result;
+    return result;
   }
 
   private void closeQuietly() {

@@ -241,6 +241,7 @@ class ConnectClientTest {
                 assertThat(e.code()).isEqualTo(ConnectCode.NOT_FOUND);
                 assertThat(e.getMessage()).isEqualTo("gone");
               });
+      assertThatThrownBy(stream::next).hasMessage("gone");
     }
   }
 
