@@ -104,7 +104,8 @@ public final class EnvdRouter implements HttpHandler {
         return;
       }
       String method = exchange.getRequestMethod();
-      String path = exchange.getRequestURI().getRawPath();
+      String rawPath = exchange.getRequestURI().getRawPath();
+      String path = rawPath == null ? "" : rawPath;
       Map<String, Route> byMethod = routes.get(path);
       Route route = byMethod == null ? null : byMethod.get(method);
       if (!(route != null && route.open()) && !authorized(exchange)) {
