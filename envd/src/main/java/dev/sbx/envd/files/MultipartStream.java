@@ -124,6 +124,9 @@ final class MultipartStream {
     while (true) {
       for (int i = pos + scanned; i + 1 < limit; i++) {
         if (buffer[i] == '\r' && buffer[i + 1] == '\n') {
+          if (i - pos > max) {
+            throw new MalformedMultipartException("multipart part headers are too large");
+          }
           String line = new String(buffer, pos, i - pos, StandardCharsets.UTF_8);
           pos = i + 2;
           return line;
