@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.sbx.envd.Envd;
+import dev.sbx.envd.EnvdConfig;
 import dev.sbx.envd.EnvdFixture;
 import dev.sbx.envd.files.UrlSignature.Operation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
@@ -24,6 +27,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -277,6 +281,48 @@ class FileTransferTest {
     assertThat(postRaw("?path=default.txt", "d".getBytes()).statusCode()).isEqualTo(200);
     assertThat(Files.getAttribute(userHome.resolve("default.txt"), "unix:uid"))
         .isEqualTo(EnvdFixture.USER_UID);
+  }
+
+  @Test
+  void uploadsAsARealSystemUserLandInItsHomeOwnedByIt() throws Exception {
+    assumeTrue(EnvdFixture.isRoot(), "useradd and chown need root");
+    String name = "sbxhttp" + ProcessHandle.current().pid();
+    Path userHome = dir.resolve("system-home");
+    Process add =
+        new ProcessBuilder("useradd", "-M", "-d", userHome.toString(), "-s", "/bin/sh", name)
+            .redirectErrorStream(true)
+            .start();
+    assumeTrue(add.waitFor() == 0, "useradd is not available here");
+    try (Envd system =
+        Envd.start(new EnvdConfig(new InetSocketAddress("127.0.0.1", 0), Path.of("/"), Map.of()))) {
+      Files.createDirectories(userHome);
+      int uid =
+          Integer.parseInt(
+              new String(
+                      new ProcessBuilder("id", "-u", name).start().getInputStream().readAllBytes(),
+                      StandardCharsets.US_ASCII)
+                  .trim());
+      HttpResponse<String> response =
+          envd.client()
+              .send(
+                  HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:"
+                                  + system.port()
+                                  + "/files?path=sub/f.txt&username="
+                                  + name))
+                      .header("Content-Type", "application/octet-stream")
+                      .POST(BodyPublishers.ofString("real user"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      Path file = userHome.resolve("sub/f.txt");
+      assertThat(Files.readString(file)).isEqualTo("real user");
+      assertThat(Files.getAttribute(file, "unix:uid")).isEqualTo(uid);
+      assertThat(Files.getAttribute(userHome.resolve("sub"), "unix:uid")).isEqualTo(uid);
+    } finally {
+      new ProcessBuilder("userdel", name).inheritIO().start().waitFor();
+    }
   }
 
   @Test
