@@ -43,6 +43,19 @@ class E2bSdkEnvdIT {
 
   @BeforeAll
   static void start() throws Exception {
+    // the e2b SDK (both versions) declares node ">=20.18.1 <21 || >=22"
+    int nodeOk =
+        JS.run(
+            List.of(
+                "node",
+                "-e",
+                "const [a,b,c]=process.versions.node.split('.').map(Number);"
+                    + " console.log('node ' + process.version);"
+                    + " process.exit(a>=22||(a===20&&(b>18||(b===18&&c>=1)))?0:1)"),
+            Map.of(),
+            Duration.ofSeconds(30),
+            "node");
+    assertThat(nodeOk).as("node on the PATH must be >= 20.18.1 (e2b SDK engines)").isZero();
     JS.installDependencies();
     user = HostUser.ensure(DEFAULT_USER);
     scratch = Files.createTempDirectory("sbx-it-");
