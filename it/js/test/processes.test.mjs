@@ -1,7 +1,7 @@
 // Background commands: connect, list, kill, stdin; and command timeouts.
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { CommandExitError, SDK_LABEL, TimeoutError, connect, rejectsWith, until } from './support.mjs'
+import { CommandExitError, NotFoundError, SDK_LABEL, TimeoutError, connect, rejectsWith, until } from './support.mjs'
 
 /** A pid that no process of envd has (above the kernel's pid_max of 2^22). */
 const UNKNOWN_PID = 4_194_304 + 12_345
@@ -71,7 +71,7 @@ describe(`background commands (${SDK_LABEL})`, () => {
   })
 
   test('commands.connect to an unknown pid fails', async () => {
-    await assert.rejects(sandbox.commands.connect(UNKNOWN_PID))
+    await rejectsWith(sandbox.commands.connect(UNKNOWN_PID), NotFoundError)
   })
 
   test('sendStdin and closeStdin drive cat', async () => {
@@ -96,7 +96,7 @@ describe(`background commands (${SDK_LABEL})`, () => {
   })
 
   test('sendStdin to an unknown pid fails', async () => {
-    await assert.rejects(sandbox.commands.sendStdin(UNKNOWN_PID, 'x'))
+    await rejectsWith(sandbox.commands.sendStdin(UNKNOWN_PID, 'x'), NotFoundError)
   })
 })
 
