@@ -50,8 +50,9 @@ describe(`access token (${SDK_LABEL})`, () => {
 
   test('a request with the token is served', async () => {
     const response = await stat('/', TOKEN)
-    assert.equal(response.status, 200, await response.text())
-    const body = await response.json()
+    const text = await response.text()
+    assert.equal(response.status, 200, text)
+    const body = JSON.parse(text)
     assert.equal(body.entry.path, '/')
   })
 

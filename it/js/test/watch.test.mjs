@@ -48,7 +48,11 @@ describe(`files.watchDir (${SDK_LABEL})`, () => {
       assert.equal(event.entry.path, `${dir}/rec/sub/n.txt`)
       assert.equal(event.entry.name, 'n.txt')
       assert.equal(event.entry.type, 'file')
-      assert.equal(event.entry.owner, DEFAULT_USER)
+      // an entry is a stat at event time: the create may still see the file before its chown
+      await until(
+        () => events.some((e) => e.name === 'sub/n.txt' && e.entry?.owner === DEFAULT_USER && e.entry?.size === 6),
+        `an event whose entry shows the written file owned by ${DEFAULT_USER}; got ${JSON.stringify(events)}`,
+      )
       await sandbox.files.rename(`${dir}/rec/sub/n.txt`, `${dir}/rec/sub/m.txt`)
       await until(() => events.some((e) => e.name === 'sub/n.txt' && e.type === 'rename'), `rename of sub/n.txt; got ${JSON.stringify(events)}`)
     } finally {
