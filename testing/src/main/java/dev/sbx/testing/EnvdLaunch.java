@@ -69,7 +69,13 @@ public record EnvdLaunch(
     Path java = javaHome.resolve("bin/java");
     return new EnvdLaunch(
         "class path on " + java,
-        List.of(java.toString(), "-cp", classpath.strip(), MAIN_CLASS),
+        List.of(
+            java.toString(),
+            // envd binds libc calls with java.lang.foreign (dev.sbx.envd.linux)
+            "--enable-native-access=ALL-UNNAMED",
+            "-cp",
+            classpath.strip(),
+            MAIN_CLASS),
         Map.of("JAVA_HOME", javaHome.toString()));
   }
 
