@@ -8,10 +8,13 @@ import java.util.Map;
 /**
  * envd's start-up settings, from its environment: {@code ENVD_PORT} (49983), {@code ENVD_HOST}
  * ({@code 0.0.0.0}), {@code ENVD_ROOT} (the rootfs whose {@code /etc/passwd} names the users;
- * {@code /}), and the sandbox identity {@code E2B_SANDBOX_ID} / {@code E2B_TEMPLATE_ID}, which
- * become part of every process's environment.
+ * {@code /}), the sandbox identity {@code E2B_SANDBOX_ID} / {@code E2B_TEMPLATE_ID}, which become
+ * part of every process's environment, and the helper binaries processes are started with: {@code
+ * ENVD_BUSYBOX} ({@code /bin/busybox}, its {@code sh} wraps every command) and {@code ENVD_SETPRIV}
+ * (util-linux {@code setpriv}, {@code /usr/bin/setpriv}; switches to the user).
  */
-public record EnvdConfig(InetSocketAddress address, Path root, Map<String, String> baseEnv) {
+public record EnvdConfig(
+    InetSocketAddress address, Path root, Map<String, String> baseEnv, Path busybox, Path setpriv) {
   public static final int DEFAULT_PORT = 49983;
 
   /** The envd version reported to clients; the E2B SDKs gate features on it. */
@@ -33,6 +36,10 @@ public record EnvdConfig(InetSocketAddress address, Path root, Map<String, Strin
       }
     }
     return new EnvdConfig(
-        new InetSocketAddress(host, port), Path.of(env.getOrDefault("ENVD_ROOT", "/")), base);
+        new InetSocketAddress(host, port),
+        Path.of(env.getOrDefault("ENVD_ROOT", "/")),
+        base,
+        Path.of(env.getOrDefault("ENVD_BUSYBOX", "/bin/busybox")),
+        Path.of(env.getOrDefault("ENVD_SETPRIV", "/usr/bin/setpriv")));
   }
 }
