@@ -1,6 +1,7 @@
 package dev.sbx.envd.process;
 
 import dev.sbx.connect.CallContext;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -62,7 +63,7 @@ final class FakeCallContext implements CallContext {
 
   @Override
   public InetSocketAddress remoteAddress() {
-    return new InetSocketAddress("127.0.0.1", 40000);
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000);
   }
 
   @Override

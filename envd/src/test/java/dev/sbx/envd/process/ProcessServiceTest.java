@@ -162,7 +162,7 @@ class ProcessServiceTest {
         () -> readOrEmpty(Path.of("/proc/" + pid + "/comm")).equals("sleep\n"));
     assertThat(Files.readString(Path.of("/proc/" + pid + "/oom_score_adj"))).isEqualTo("100\n");
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
     assertThat(fields[3]).as("session id: a session of its own").isEqualTo(Integer.toString(pid));
     service.sendSignal(signal(pid, Signal.SIGNAL_SIGKILL), context());
     call.finish().end();
@@ -241,11 +241,11 @@ class ProcessServiceTest {
       StreamCall.Result result = call.finish();
 
       var sandboxUser = UserDirectory.system().byName(user).orElseThrow();
-      String[] lines = result.stdout().split("\n");
+      String[] lines = result.stdout().split("\n", -1);
       assertThat(result.end().getExitCode()).as(result.stderr()).isZero();
       assertThat(lines[0]).isEqualTo(Integer.toString(sandboxUser.uid()));
       assertThat(lines[1]).isEqualTo(Integer.toString(sandboxUser.gid()));
-      assertThat(Arrays.stream(lines[2].split(" ")).map(Integer::valueOf).sorted().toList())
+      assertThat(Arrays.stream(lines[2].split(" ", -1)).map(Integer::valueOf).sorted().toList())
           .isEqualTo(sandboxUser.groups().stream().sorted().toList())
           .hasSize(2);
       String home = "/home/" + user;
@@ -484,7 +484,7 @@ class ProcessServiceTest {
     call.awaitStart();
     StreamCall.Result result = call.finish();
 
-    String[] lines = result.pty().split("\r\n");
+    String[] lines = result.pty().split("\r\n", -1);
     assertThat(lines[0]).matches("/dev/pts/\\d+");
     assertThat(lines[1]).isEqualTo("30 100");
     assertThat(lines[2].strip()).isEqualTo(lines[0].substring("/dev/".length()));
@@ -754,7 +754,7 @@ class ProcessServiceTest {
                   return false;
                 }
                 String comm = stat.substring(stat.indexOf('(') + 1, close);
-                String[] fields = stat.substring(close + 2).split(" ");
+                String[] fields = stat.substring(close + 2).split(" ", -1);
                 return comm.equals(name) && fields[1].equals(Integer.toString(parent));
               });
     } catch (IOException e) {
