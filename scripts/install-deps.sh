@@ -6,8 +6,10 @@ set -euo pipefail
 purpose=${1:?usage: install-deps.sh envd|test}
 packages=()
 case "$purpose" in
-  envd) packages=(tini busybox-static) ;;
-  test) packages=(tini busybox-static) ;;
+  # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
+  envd) packages=(tini busybox-static util-linux) ;;
+  # test: the process tests also create users (passwd: useradd, groupadd, userdel).
+  test) packages=(tini busybox-static util-linux passwd) ;;
   *) echo "install-deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
 esac
 

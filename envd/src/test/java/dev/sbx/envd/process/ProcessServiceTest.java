@@ -480,14 +480,18 @@ class ProcessServiceTest {
   void ptyIsTheControllingTerminalWithTheRequestedSize() throws Exception {
     StreamCall<StartResponse> call =
         start(
-            ptyRequest(100, 30, "/bin/bash", "-c", "tty; stty size; ps -o tty= -p $$"), context());
+            ptyRequest(100, 30, "/bin/bash", "-c", "tty; stty size; cat /proc/$$/stat"), context());
     call.awaitStart();
     StreamCall.Result result = call.finish();
 
     String[] lines = result.pty().split("\r\n", -1);
     assertThat(lines[0]).matches("/dev/pts/\\d+");
     assertThat(lines[1]).isEqualTo("30 100");
-    assertThat(lines[2].strip()).isEqualTo(lines[0].substring("/dev/".length()));
+    int ptsNumber = Integer.parseInt(lines[0].substring("/dev/pts/".length()));
+    String stat = lines[2];
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
+    int expectedTtyNr = (136 << 8) | (ptsNumber & 0xff) | ((ptsNumber & ~0xff) << 12);
+    assertThat(Integer.parseInt(fields[4])).as("controlling tty (tty_nr)").isEqualTo(expectedTtyNr);
     assertThat(result.stdout()).isEmpty();
     assertThat(result.end().getExitCode()).isZero();
     for (ProcessEvent event : result.events()) {
