@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * at once (descriptors are non-blocking where it matters) except {@link #poll} with a timeout,
  * which must run on a platform thread.
  */
+@SuppressWarnings("restricted") // Binding the C library is what this class is for.
 public final class Syscalls {
   public static final int O_RDONLY = 0;
   public static final int O_WRONLY = 1;

@@ -118,18 +118,15 @@ public final class ProcessService {
       info.setTag(request.getTag());
     }
     boolean stdin = !request.hasStdin() || request.getStdin();
+    // One deadline for the process's lifetime and the stream: the end of a process killed at its
+    // deadline then always finds the stream past it, which ends with deadline_exceeded as in E2B.
+    long deadline = deadline(context);
     Subscription subscription = new Subscription();
     SandboxProcess process;
     try {
       process =
           SandboxProcess.start(
-              launch,
-              info.build(),
-              window,
-              stdin,
-              context.timeout(),
-              subscription,
-              table::finished);
+              launch, info.build(), window, stdin, deadline, subscription, table::finished);
     } catch (ErrnoException e) {
       throw new ConnectException(
           ConnectCode.INTERNAL,
@@ -140,6 +137,7 @@ public final class ProcessService {
         process,
         subscription,
         context,
+        deadline,
         responses,
         event -> responses.send(StartResponse.newBuilder().setEvent(event).build()));
   }
@@ -152,6 +150,7 @@ public final class ProcessService {
         process,
         process.subscribe(),
         context,
+        deadline(context),
         responses,
         event -> responses.send(ConnectResponse.newBuilder().setEvent(event).build()));
   }
@@ -245,14 +244,10 @@ public final class ProcessService {
       SandboxProcess process,
       Subscription subscription,
       CallContext context,
+      long deadline,
       ResponseStream<?> responses,
       Consumer<ProcessEvent> send) {
     long keepalive = keepaliveInterval(context).toNanos();
-    Duration timeout = context.timeout();
-    long deadline =
-        timeout == null || timeout.isZero() || timeout.isNegative()
-            ? Long.MAX_VALUE
-            : System.nanoTime() + timeout.toNanos();
     try {
       send.accept(
           ProcessEvent.newBuilder()
@@ -269,6 +264,9 @@ public final class ProcessService {
           wait = Math.min(wait, deadline - now);
         }
         ProcessEvent event = subscription.poll(Math.max(wait, 0));
+        if (event != null && deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) {
+          throw new ConnectException(ConnectCode.DEADLINE_EXCEEDED, "context deadline exceeded");
+        }
         if (event != null) {
           send.accept(event);
           lastSent = System.nanoTime();
@@ -288,6 +286,14 @@ public final class ProcessService {
     } finally {
       process.unsubscribe(subscription);
     }
+  }
+
+  /** The {@link System#nanoTime()} of the call's deadline; {@code Long.MAX_VALUE} for none. */
+  private static long deadline(CallContext context) {
+    Duration timeout = context.timeout();
+    return timeout == null || timeout.isZero() || timeout.isNegative()
+        ? Long.MAX_VALUE
+        : System.nanoTime() + timeout.toNanos();
   }
 
   static Duration keepaliveInterval(CallContext context) {

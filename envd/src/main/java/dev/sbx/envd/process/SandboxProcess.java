@@ -16,7 +16,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,6 +68,8 @@ final class SandboxProcess {
     CompletableFuture<Boolean> done();
   }
 
+  /** {@code data} is the loop's own copy, never changed. */
+  @SuppressWarnings("ArrayRecordComponent")
   private record Write(byte[] data, CompletableFuture<Boolean> done) implements InputOp {}
 
   private record CloseStdin(CompletableFuture<Boolean> done) implements InputOp {}
@@ -137,7 +138,8 @@ final class SandboxProcess {
    * @param window the PTY's size, or null for pipes
    * @param stdin whether stdin is a pipe envd writes to (otherwise {@code /dev/null}); ignored with
    *     a PTY
-   * @param lifetime killed with SIGKILL after this long; null for no limit
+   * @param deadlineNanos the {@link System#nanoTime()} at which the process is killed with SIGKILL;
+   *     {@code Long.MAX_VALUE} for no limit
    * @param first attached before any output is read
    * @param onEnd called on the loop thread after the end event is published
    */
@@ -146,7 +148,7 @@ final class SandboxProcess {
       ProcessInfo info,
       @Nullable WindowSize window,
       boolean stdin,
-      @Nullable Duration lifetime,
+      long deadlineNanos,
       Subscription first,
       Consumer<SandboxProcess> onEnd)
       throws ErrnoException {
@@ -203,10 +205,6 @@ final class SandboxProcess {
     } finally {
       childFds.forEach(Syscalls::close);
     }
-    long deadline =
-        lifetime == null || lifetime.isZero() || lifetime.isNegative()
-            ? Long.MAX_VALUE
-            : System.nanoTime() + lifetime.toNanos();
     SandboxProcess process =
         new SandboxProcess(
             child,
@@ -216,7 +214,7 @@ final class SandboxProcess {
             List.copyOf(outputs),
             masterFd,
             inputFd,
-            deadline,
+            deadlineNanos,
             onEnd);
     process.subscribers.add(first);
     Thread.ofPlatform()
