@@ -6,9 +6,11 @@ set -euo pipefail
 purpose=${1:?usage: install-deps.sh envd|test}
 packages=()
 case "$purpose" in
-  envd) packages=(tini busybox-static) ;;
+  # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
+  envd) packages=(tini busybox-static util-linux) ;;
   test)
-    packages=(tini busybox-static)
+    # the process tests also create users (passwd: useradd, groupadd, userdel)
+    packages=(tini busybox-static util-linux passwd)
     # the E2B SDK suite (it/js) runs on node + npm; a node already on the PATH (e.g. Node 20 from
     # another source) is kept, Debian's packages are only installed when the commands are missing
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
