@@ -184,7 +184,11 @@ public final class FilesystemService implements AutoCloseable {
               + destination
               + "': source and destination are on different filesystems");
     } catch (IOException e) {
-      throw FilesystemErrors.of(e, "renaming to '" + destination + "'", source);
+      ConnectException mapped = FilesystemErrors.of(e, "renaming", source);
+      throw new ConnectException(
+          mapped.code(),
+          "error renaming '" + source + "' to '" + destination + "': " + FilesystemErrors.reason(e),
+          e);
     }
     try {
       return MoveResponse.newBuilder().setEntry(entries().of(destination)).build();
