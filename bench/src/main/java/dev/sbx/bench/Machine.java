@@ -1,0 +1,58 @@
+package dev.sbx.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Names the machine a benchmark ran on: CPU model, cores, memory, kernel, JVM. */
+final class Machine {
+  private Machine() {}
+
+  static String describe() {
+    String cpu =
+        lines("/proc/cpuinfo").stream()
+            .filter(l -> l.startsWith("model name"))
+            .findFirst()
+            .map(l -> l.substring(l.indexOf(':') + 1).strip())
+            .orElse("unknown CPU");
+    long memKb =
+        lines("/proc/meminfo").stream()
+            .filter(l -> l.startsWith("MemTotal:"))
+            .findFirst()
+            .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+            .orElse(0L);
+    return String.format(
+        "%s, %d cores, %.0f GiB, Linux %s, Java %s",
+        cpu,
+        Runtime.getRuntime().availableProcessors(),
+        memKb / 1024.0 / 1024.0,
+        System.getProperty("os.version"),
+        System.getProperty("java.version"));
+  }
+
+  /** Resident memory of a process and all its descendants, in MiB (from /proc/PID/status). */
+  static double rssMib(ProcessHandle process) {
+    long kb = rssKb(process.pid());
+    for (ProcessHandle child : process.descendants().toList()) {
+      kb += rssKb(child.pid());
+    }
+    return kb / 1024.0;
+  }
+
+  private static long rssKb(long pid) {
+    return lines("/proc/" + pid + "/status").stream()
+        .filter(l -> l.startsWith("VmRSS:"))
+        .findFirst()
+        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+        .orElse(0L);
+  }
+
+  private static List<String> lines(String file) {
+    try {
+      return Files.readAllLines(Path.of(file));
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+}
