@@ -7,7 +7,13 @@ purpose=${1:?usage: install-deps.sh envd|test}
 packages=()
 case "$purpose" in
   envd) packages=(tini busybox-static) ;;
-  test) packages=(tini busybox-static) ;;
+  test)
+    packages=(tini busybox-static)
+    # the E2B SDK suite (it/js) runs on node + npm; a node already on the PATH (e.g. Node 20 from
+    # another source) is kept, Debian's packages are only installed when the commands are missing
+    command -v node >/dev/null 2>&1 || packages+=(nodejs)
+    command -v npm >/dev/null 2>&1 || packages+=(npm)
+    ;;
   *) echo "install-deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
 esac
 
@@ -15,14 +21,21 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: missing packages (${missing[*]}); run as root to install them." >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps.sh: missing packages (${missing[*]}); run as root to install them." >&2
-  exit 1
+
+if [ "$purpose" = test ]; then
+  # the e2b SDK (2.45 and 2.51) declares node ">=20.18.1 <21 || >=22"; say so early if it is older
+  if ! node -e 'const [a,b,c]=process.versions.node.split(".").map(Number); process.exit(a>=22||(a===20&&(b>18||(b===18&&c>=1)))?0:1)'; then
+    echo "install-deps.sh: node $(node -v) is older than the e2b SDK needs (20.18.1, or 22+);" \
+      "the E2B SDK suite in it/ will fail (see it/README.md)." >&2
+  fi
 fi
-echo "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

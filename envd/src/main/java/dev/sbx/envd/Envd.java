@@ -1,55 +1,111 @@
 package dev.sbx.envd;
 
+import static java.util.Objects.requireNonNull;
+
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.sbx.envd.files.FileDownload;
+import dev.sbx.envd.files.FileUpload;
+import dev.sbx.envd.http.EnvdRouter;
+import dev.sbx.envd.http.EnvsRoute;
+import dev.sbx.envd.http.HealthRoute;
+import dev.sbx.envd.http.InitRoute;
+import dev.sbx.envd.http.MetricsRoute;
+import dev.sbx.envd.http.SystemClock;
+import dev.sbx.envd.http.SystemMetrics;
+import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.jspecify.annotations.Nullable;
 
-/** envd: starts the HTTP server with every route and service, one virtual thread per exchange. */
+/**
+ * envd: starts the HTTP server with every route and service, one virtual thread per exchange. One
+ * {@link EnvdRouter} serves every path: CORS, the access token, the plain routes ({@code /health},
+ * {@code /envs}, {@code /metrics}, {@code /init}, {@code /files}) and, when given, the Connect RPC
+ * handler.
+ */
 public final class Envd implements AutoCloseable {
   private static final Logger LOG = System.getLogger(Envd.class.getName());
 
+  /** Seconds an idle keep-alive connection stays open, as E2B's envd (640 s). */
+  static final String IDLE_SECONDS = "640";
+
   private final HttpServer server;
   private final ExecutorService executor;
+  private final EnvdContext context;
+  private final @Nullable HttpHandler rpc;
 
-  private Envd(HttpServer server, ExecutorService executor) {
+  private Envd(
+      HttpServer server, ExecutorService executor, EnvdContext context, @Nullable HttpHandler rpc) {
     this.server = server;
     this.executor = executor;
+    this.context = context;
+    this.rpc = rpc;
   }
 
+  /** envd with the plain HTTP routes only (the RPC paths are 404). */
   public static Envd start(EnvdConfig config) throws IOException {
+    return start(config, null);
+  }
+
+  /** envd with the plain HTTP routes and the RPC handler that {@code rpc} builds. */
+  public static Envd start(EnvdConfig config, @Nullable RpcHandlerFactory rpc) throws IOException {
+    requireNonNull(config, "config");
     SandboxSettings settings = new SandboxSettings(config.baseEnv());
-    UserDirectory users = new UserDirectory(config.root());
+    RequestUsers users = new RequestUsers(new UserDirectory(config.root()), settings);
+    EnvdContext context = new EnvdContext(config, settings, users);
+    HttpHandler rpcHandler = rpc == null ? null : rpc.create(context);
+    EnvdRouter.Builder router =
+        EnvdRouter.builder(settings)
+            .openRoute("GET", "/health", new HealthRoute())
+            .route("GET", "/envs", new EnvsRoute(settings))
+            .route("GET", "/metrics", new MetricsRoute(new SystemMetrics(config.root())))
+            .openRoute("POST", "/init", new InitRoute(settings, new SystemClock(config.setClock())))
+            .openRoute("GET", "/files", new FileDownload(settings, users))
+            .openRoute("POST", "/files", new FileUpload(settings, users));
+    if (rpcHandler != null) {
+      router.rpc(rpcHandler);
+    }
     HttpServer server = HttpServer.create(config.address(), 1024);
     ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     server.setExecutor(executor);
-    server.createContext(
-        "/health",
-        exchange -> {
-          exchange.getResponseHeaders().set("Cache-Control", "no-store");
-          exchange.sendResponseHeaders(204, -1);
-          exchange.close();
-        });
-    LOG.log(Level.DEBUG, "users from {0}, settings {1}", users, settings);
+    server.createContext("/", router.build());
     server.start();
     LOG.log(Level.INFO, "envd {0} listening on {1}", EnvdConfig.VERSION, server.getAddress());
-    return new Envd(server, executor);
+    return new Envd(server, executor, context, rpcHandler);
   }
 
   public int port() {
     return server.getAddress().getPort();
   }
 
+  /** The state this envd's routes and services share. */
+  public EnvdContext context() {
+    return context;
+  }
+
   @Override
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+    if (rpc instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "closing the RPC handler failed: {0}", e.toString());
+      }
+    }
   }
 
   public static void main(String[] args) throws IOException {
+    // Read once, when the first server is created: keep idle connections as long as E2B does.
+    if (System.getProperty("sun.net.httpserver.idleInterval") == null) {
+      System.setProperty("sun.net.httpserver.idleInterval", IDLE_SECONDS);
+    }
     Envd envd = start(EnvdConfig.fromEnvironment(System.getenv()));
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(envd::close));
   }

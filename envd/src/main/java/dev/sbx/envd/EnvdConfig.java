@@ -8,10 +8,12 @@ import java.util.Map;
 /**
  * envd's start-up settings, from its environment: {@code ENVD_PORT} (49983), {@code ENVD_HOST}
  * ({@code 0.0.0.0}), {@code ENVD_ROOT} (the rootfs whose {@code /etc/passwd} names the users;
- * {@code /}), and the sandbox identity {@code E2B_SANDBOX_ID} / {@code E2B_TEMPLATE_ID}, which
- * become part of every process's environment.
+ * {@code /}), the sandbox identity {@code E2B_SANDBOX_ID} / {@code E2B_TEMPLATE_ID}, which become
+ * part of every process's environment, and {@code ENVD_SET_CLOCK} ({@code true} lets {@code /init}
+ * set the guest clock; off by default so that envd on a host never changes its clock).
  */
-public record EnvdConfig(InetSocketAddress address, Path root, Map<String, String> baseEnv) {
+public record EnvdConfig(
+    InetSocketAddress address, Path root, Map<String, String> baseEnv, boolean setClock) {
   public static final int DEFAULT_PORT = 49983;
 
   /** The envd version reported to clients; the E2B SDKs gate features on it. */
@@ -19,6 +21,11 @@ public record EnvdConfig(InetSocketAddress address, Path root, Map<String, Strin
 
   public EnvdConfig {
     baseEnv = Map.copyOf(baseEnv);
+  }
+
+  /** A configuration that never sets the clock. */
+  public EnvdConfig(InetSocketAddress address, Path root, Map<String, String> baseEnv) {
+    this(address, root, baseEnv, false);
   }
 
   public static EnvdConfig fromEnvironment(Map<String, String> env) {
@@ -33,6 +40,9 @@ public record EnvdConfig(InetSocketAddress address, Path root, Map<String, Strin
       }
     }
     return new EnvdConfig(
-        new InetSocketAddress(host, port), Path.of(env.getOrDefault("ENVD_ROOT", "/")), base);
+        new InetSocketAddress(host, port),
+        Path.of(env.getOrDefault("ENVD_ROOT", "/")),
+        base,
+        "true".equalsIgnoreCase(env.getOrDefault("ENVD_SET_CLOCK", "false")));
   }
 }
