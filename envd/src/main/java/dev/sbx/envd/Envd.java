@@ -47,12 +47,15 @@ public final class Envd implements AutoCloseable {
     this.rpc = rpc;
   }
 
-  /** envd with the plain HTTP routes only (the RPC paths are 404). */
+  /** envd with every route and its process and filesystem services. */
   public static Envd start(EnvdConfig config) throws IOException {
-    return start(config, null);
+    return start(config, RpcServices::create);
   }
 
-  /** envd with the plain HTTP routes and the RPC handler that {@code rpc} builds. */
+  /**
+   * envd with the plain HTTP routes and the RPC handler that {@code rpc} builds; without one, the
+   * RPC paths are 404 (for tests of the plain routes).
+   */
   public static Envd start(EnvdConfig config, @Nullable RpcHandlerFactory rpc) throws IOException {
     requireNonNull(config, "config");
     SandboxSettings settings = new SandboxSettings(config.baseEnv());

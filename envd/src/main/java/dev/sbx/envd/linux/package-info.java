@@ -1,8 +1,9 @@
 /**
- * Linux system calls that the JDK does not offer, bound with the foreign function API
- * (java.lang.foreign) to the C library: spawning a child with {@code posix_spawn} into a new
+ * Linux system calls that envd needs and the JDK does not offer, bound with the foreign function
+ * API (java.lang.foreign) to the C library: spawning a child with {@code posix_spawn} into a new
  * session, reaping it with {@code waitpid} and a pidfd, signals, pipes, pseudoterminals, {@code
- * poll} and non-blocking file descriptor I/O. Blocking calls are made on platform threads only.
+ * poll}, inotify, {@code statfs} and extended attributes. Blocking calls are made on platform
+ * threads only.
  */
 @NullMarked
 package dev.sbx.envd.linux;
