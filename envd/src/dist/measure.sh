@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Measures a built dist on this host: for each of RUNS starts, the time from launching bin/envd to
+# the first 204 from GET /health, and the JVM's VmRSS once idle (2 s after that answer).
+# Prints each run, then the medians.
+#   measure.sh <dist dir> [runs=10]        (ENVD_AOT=off / ENVD_JAVA_OPTS pass through to bin/envd)
+set -euo pipefail
+dist=$(cd "${1:?usage: measure.sh <dist dir> [runs]}" && pwd)
+runs=${2:-10}
+source "$(dirname "$0")/dist-lib.sh"
+
+starts=() rsss=()
+for ((i = 1; i <= runs; i++)); do
+  port=$(free_port)
+  now_ms
+  t0=$NOW_MS
+  ENVD_HOST=127.0.0.1 ENVD_PORT=$port "$dist/bin/envd" >/dev/null 2>&1 &
+  pid=$!
+  if ! wait_health "$port" 20000; then
+    kill -KILL "$pid" 2>/dev/null || true
+    echo "measure.sh: envd did not answer /health" >&2
+    exit 1
+  fi
+  now_ms
+  t1=$NOW_MS
+  sleep 2
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+  kill -TERM "$pid"
+  wait "$pid" || true
+  start_ms=$((t1 - t0))
+  echo "run $i: start→/health ${start_ms} ms, idle RSS $((rss / 1024)) MB"
+  starts+=("$start_ms") rsss+=("$rss")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+echo "median of $runs: start→/health $(median "${starts[@]}") ms, idle RSS $(( $(median "${rsss[@]}") / 1024 )) MB ($(median "${rsss[@]}") kB)"
