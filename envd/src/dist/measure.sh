@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures a built dist on this host: for each of RUNS starts, the time from launching bin/envd to
-# the first 204 from GET /health, and the JVM's VmRSS once idle (2 s after that answer).
+# the first 204 from GET /health, the CPU time (user + system) the JVM used until then (less
+# sensitive to a busy machine), and the JVM's VmRSS once idle (2 s after that answer).
 # Prints each run, then the medians.
 #   measure.sh <dist dir> [runs=10]        (ENVD_AOT=off / ENVD_JAVA_OPTS pass through to bin/envd)
 set -euo pipefail
@@ -8,7 +9,8 @@ dist=$(cd "${1:?usage: measure.sh <dist dir> [runs]}" && pwd)
 runs=${2:-10}
 source "$(dirname "$0")/dist-lib.sh"
 
-starts=() rsss=()
+ticks=$(getconf CLK_TCK)
+starts=() cpus=() rsss=()
 for ((i = 1; i <= runs; i++)); do
   port=$(free_port)
   now_ms
@@ -22,13 +24,15 @@ for ((i = 1; i <= runs; i++)); do
   fi
   now_ms
   t1=$NOW_MS
+  read -r -a stat <"/proc/$pid/stat"
+  cpu_ms=$(( (stat[13] + stat[14]) * 1000 / ticks ))
   sleep 2
   rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
   kill -TERM "$pid"
   wait "$pid" || true
   start_ms=$((t1 - t0))
-  echo "run $i: start→/health ${start_ms} ms, idle RSS $((rss / 1024)) MB"
-  starts+=("$start_ms") rsss+=("$rss")
+  echo "run $i: start→/health ${start_ms} ms (JVM CPU ${cpu_ms} ms), idle RSS $((rss / 1024)) MB"
+  starts+=("$start_ms") cpus+=("$cpu_ms") rsss+=("$rss")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-echo "median of $runs: start→/health $(median "${starts[@]}") ms, idle RSS $(( $(median "${rsss[@]}") / 1024 )) MB ($(median "${rsss[@]}") kB)"
+echo "median of $runs: start→/health $(median "${starts[@]}") ms (min $(printf '%s\n' "${starts[@]}" | sort -n | head -1)), JVM CPU $(median "${cpus[@]}") ms, idle RSS $(( $(median "${rsss[@]}") / 1024 )) MB ($(median "${rsss[@]}") kB)"
