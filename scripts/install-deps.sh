@@ -5,9 +5,13 @@ set -euo pipefail
 
 purpose=${1:?usage: install-deps.sh envd|test}
 packages=()
+# envd's dist (envd/src/dist/build-dist.sh) copies tini-static, busybox, util-linux's setpriv and
+# glibc's C.utf8 locale, and links its static glibc-exec wrapper with gcc + libc6-dev (libc.a);
+# the tests also run it under util-linux's unshare.
+dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
 case "$purpose" in
-  envd) packages=(tini busybox-static) ;;
-  test) packages=(tini busybox-static) ;;
+  envd) packages=("${dist_packages[@]}") ;;
+  test) packages=("${dist_packages[@]}") ;;
   *) echo "install-deps.sh: unknown purpose '$purpose'" >&2; exit 2 ;;
 esac
 
