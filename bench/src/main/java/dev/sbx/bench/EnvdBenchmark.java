@@ -31,8 +31,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class EnvdBenchmark {
   private static final Duration START_LIMIT = Duration.ofSeconds(30);
   private static final int STARTS = 10;
-  private static final int WARMUP_COMMANDS = 200;
-  private static final int COMMANDS = 1000;
+  private static final int WARMUP_COMMANDS = 100;
+  private static final int COMMANDS = 500;
 
   private final Path dist;
   private final Path workDir;
@@ -63,8 +63,14 @@ public final class EnvdBenchmark {
       Thread.sleep(1000);
       double idleRss = Machine.rssMib(envd.handle());
       try (ConnectClient client = ConnectClient.builder(envd.baseUri()).build()) {
-        Samples bash = commandRoundTrips(client, "/bin/bash", List.of("-l", "-c", "true"));
-        Samples direct = commandRoundTrips(client, "/bin/true", List.of());
+        // A login shell reads the user's profile; on a build host root's profile may run anything
+        // (pyenv, nvm), so the login shell gets a fresh, empty home, as a sandbox user's would be.
+        Path home = Files.createTempDirectory(workDir, "home");
+        Samples bash =
+            commandRoundTrips(
+                client, "/bin/bash", List.of("-l", "-c", "true"), Map.of("HOME", home.toString()));
+        Samples direct = commandRoundTrips(client, "/bin/true", List.of(), Map.of());
+        Files.delete(home);
         double busyRss = Machine.rssMib(envd.handle());
         System.out.println("| measure | value |");
         System.out.println("|---|---|");
@@ -101,10 +107,11 @@ public final class EnvdBenchmark {
     System.out.println();
   }
 
-  private static Samples commandRoundTrips(ConnectClient client, String cmd, List<String> args) {
+  private static Samples commandRoundTrips(
+      ConnectClient client, String cmd, List<String> args, Map<String, String> envs) {
     StartRequest request =
         StartRequest.newBuilder()
-            .setProcess(ProcessConfig.newBuilder().setCmd(cmd).addAllArgs(args))
+            .setProcess(ProcessConfig.newBuilder().setCmd(cmd).addAllArgs(args).putAllEnvs(envs))
             .setStdin(false)
             .build();
     CallOptions options = CallOptions.builder().header("Keepalive-Ping-Interval", "50").build();
