@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.util.Objects.requireNonNull;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -11,6 +12,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -51,6 +53,9 @@ public final class Syscalls {
   public static final int SIGINT = 2;
   public static final int SIGKILL = 9;
   public static final int SIGTERM = 15;
+
+  public static final int CLOCK_REALTIME = 0;
+  static final int CLOCK_MONOTONIC = 1;
 
   /** What {@link #read} and {@link #write} return when a non-blocking descriptor is not ready. */
   public static final long WOULD_BLOCK = -1;
@@ -106,6 +111,8 @@ public final class Syscalls {
       Libc.withErrno("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle PTSNAME_R =
       Libc.plain("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+  private static final MethodHandle CLOCK_SETTIME =
+      Libc.withErrno("clock_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
 
   private Syscalls() {}
 
@@ -356,6 +363,22 @@ public final class Syscalls {
       size.set(JAVA_SHORT, 2, (short) cols);
       int rc = (int) IOCTL_PTR.invokeExact(Libc.callState(), fd, TIOCSWINSZ, size);
       Libc.check("ioctl(TIOCSWINSZ)", rc);
+    } catch (ErrnoException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** Sets a clock ({@code clock_settime(2)}); needs {@code CAP_SYS_TIME} for the wall clock. */
+  public static void clockSettime(int clockId, Instant time) throws ErrnoException {
+    requireNonNull(time, "time");
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment timespec = arena.allocate(16, 8);
+      timespec.set(JAVA_LONG, 0, time.getEpochSecond());
+      timespec.set(JAVA_LONG, 8, time.getNano());
+      int rc = (int) CLOCK_SETTIME.invokeExact(Libc.callState(), clockId, timespec);
+      Libc.check("clock_settime", rc);
     } catch (ErrnoException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
