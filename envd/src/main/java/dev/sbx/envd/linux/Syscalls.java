@@ -140,36 +140,12 @@ public final class Syscalls {
    * #WOULD_BLOCK}.
    */
   public static long read(int fd, MemorySegment buffer, long length) throws ErrnoException {
-    while (true) {
-      long n = invokeLong(READ, "read", fd, buffer, length);
-      if (n >= 0) {
-        return n;
-      }
-      int errno = Libc.errno();
-      if (errno == EAGAIN) {
-        return WOULD_BLOCK;
-      }
-      if (errno != EINTR) {
-        throw new ErrnoException("read", errno);
-      }
-    }
+    return transfer(READ, "read", fd, buffer, length);
   }
 
   /** Writes up to {@code length} bytes: the count written, or {@link #WOULD_BLOCK}. */
   public static long write(int fd, MemorySegment buffer, long length) throws ErrnoException {
-    while (true) {
-      long n = invokeLong(WRITE, "write", fd, buffer, length);
-      if (n >= 0) {
-        return n;
-      }
-      int errno = Libc.errno();
-      if (errno == EAGAIN) {
-        return WOULD_BLOCK;
-      }
-      if (errno != EINTR) {
-        throw new ErrnoException("write", errno);
-      }
-    }
+    return transfer(WRITE, "write", fd, buffer, length);
   }
 
   /** Closes a descriptor; errors are ignored (Linux releases the descriptor in any case). */
@@ -386,20 +362,38 @@ public final class Syscalls {
     }
   }
 
+  /**
+   * {@code read(2)} or {@code write(2)}: retried on {@code EINTR}, {@link #WOULD_BLOCK} on {@code
+   * EAGAIN}.
+   */
+  private static long transfer(
+      MethodHandle readOrWrite, String call, int fd, MemorySegment buffer, long length)
+      throws ErrnoException {
+    while (true) {
+      long n;
+      try {
+        n = (long) readOrWrite.invokeExact(Libc.callState(), fd, buffer, length);
+      } catch (Throwable t) {
+        throw new AssertionError(call, t);
+      }
+      if (n >= 0) {
+        return n;
+      }
+      int errno = Libc.errno();
+      if (errno == EAGAIN) {
+        return WOULD_BLOCK;
+      }
+      if (errno != EINTR) {
+        throw new ErrnoException(call, errno);
+      }
+    }
+  }
+
   private static int fcntl(int fd, int command, int argument) {
     try {
       return (int) FCNTL.invokeExact(Libc.callState(), fd, command, argument);
     } catch (Throwable t) {
       throw new AssertionError(t);
-    }
-  }
-
-  private static long invokeLong(
-      MethodHandle handle, String name, int fd, MemorySegment buffer, long length) {
-    try {
-      return (long) handle.invokeExact(Libc.callState(), fd, buffer, length);
-    } catch (Throwable t) {
-      throw new AssertionError(name, t);
     }
   }
 }
