@@ -141,9 +141,7 @@ public final class FilesystemService implements AutoCloseable {
       OwnedPaths.createDirectories(dir, user);
       return MakeDirResponse.newBuilder().setEntry(entries().of(dir)).build();
     } catch (FileAlreadyExistsException e) {
-      throw new ConnectException(
-          ConnectCode.INVALID_ARGUMENT,
-          "cannot create directory " + dir + ": '" + e.getFile() + "' is not a directory");
+      throw FilesystemErrors.blockedByFile(dir, e);
     } catch (IOException e) {
       throw FilesystemErrors.of(e, "creating directory", dir);
     }
@@ -161,9 +159,7 @@ public final class FilesystemService implements AutoCloseable {
       try {
         OwnedPaths.createDirectories(parent, user);
       } catch (FileAlreadyExistsException e) {
-        throw new ConnectException(
-            ConnectCode.INVALID_ARGUMENT,
-            "cannot create directory " + parent + ": '" + e.getFile() + "' is not a directory");
+        throw FilesystemErrors.blockedByFile(parent, e);
       } catch (IOException e) {
         throw FilesystemErrors.of(e, "creating directory", parent);
       }
