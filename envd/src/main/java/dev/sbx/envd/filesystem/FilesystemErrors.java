@@ -4,6 +4,7 @@ import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -19,6 +20,13 @@ final class FilesystemErrors {
 
   static ConnectException notADirectory(Path path) {
     return new ConnectException(ConnectCode.INVALID_ARGUMENT, "path is not a directory: " + path);
+  }
+
+  /** Creating {@code dir} failed because {@code e.getFile()}, on its way, is not a directory. */
+  static ConnectException blockedByFile(Path dir, FileAlreadyExistsException e) {
+    return new ConnectException(
+        ConnectCode.INVALID_ARGUMENT,
+        "cannot create directory " + dir + ": '" + e.getFile() + "' is not a directory");
   }
 
   static ConnectException cyclicSymlink(Path path) {

@@ -7,13 +7,13 @@ import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.ResponseStream;
 import dev.sbx.connect.ServiceDefinition;
+import dev.sbx.envd.CallHeaders;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.linux.LinuxFiles;
 import dev.sbx.envd.user.OwnedPaths;
 import dev.sbx.envd.user.PathResolver;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.SandboxUser;
-import dev.sbx.envd.user.UnknownUserException;
 import dev.sbx.proto.filesystem.CreateWatcherRequest;
 import dev.sbx.proto.filesystem.CreateWatcherResponse;
 import dev.sbx.proto.filesystem.EntryInfo;
@@ -73,8 +73,6 @@ import org.jspecify.annotations.Nullable;
 public final class FilesystemService implements AutoCloseable {
   /** The most events a polling watcher keeps between two {@code GetWatcherEvents}. */
   public static final int MAX_BUFFERED_EVENTS = 10_000;
-
-  static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(90);
 
   /** How often a waiting {@code WatchDir} checks whether its client is still there. */
   private static final Duration CANCEL_CHECK = Duration.ofMillis(250);
@@ -143,9 +141,7 @@ public final class FilesystemService implements AutoCloseable {
       OwnedPaths.createDirectories(dir, user);
       return MakeDirResponse.newBuilder().setEntry(entries().of(dir)).build();
     } catch (FileAlreadyExistsException e) {
-      throw new ConnectException(
-          ConnectCode.INVALID_ARGUMENT,
-          "cannot create directory " + dir + ": '" + e.getFile() + "' is not a directory");
+      throw FilesystemErrors.blockedByFile(dir, e);
     } catch (IOException e) {
       throw FilesystemErrors.of(e, "creating directory", dir);
     }
@@ -163,9 +159,7 @@ public final class FilesystemService implements AutoCloseable {
       try {
         OwnedPaths.createDirectories(parent, user);
       } catch (FileAlreadyExistsException e) {
-        throw new ConnectException(
-            ConnectCode.INVALID_ARGUMENT,
-            "cannot create directory " + parent + ": '" + e.getFile() + "' is not a directory");
+        throw FilesystemErrors.blockedByFile(parent, e);
       } catch (IOException e) {
         throw FilesystemErrors.of(e, "creating directory", parent);
       }
@@ -292,12 +286,8 @@ public final class FilesystemService implements AutoCloseable {
   void watchDir(
       WatchDirRequest request, CallContext context, ResponseStream<WatchDirResponse> responses) {
     Path root = watchedDirectory(request.getPath(), request.getAllowNetworkMounts(), user(context));
-    Duration keepalive = keepaliveInterval(context);
-    Duration timeout = context.timeout();
-    long deadline =
-        timeout == null || timeout.isZero() || timeout.isNegative()
-            ? Long.MAX_VALUE
-            : System.nanoTime() + timeout.toNanos();
+    Duration keepalive = CallHeaders.keepaliveInterval(context);
+    long deadline = CallHeaders.deadline(context);
     StreamedEvents events = new StreamedEvents(STREAM_QUEUE);
     try (DirectoryWatch watch =
         startWatch(root, request.getRecursive(), request.getIncludeEntry(), events)) {
@@ -436,29 +426,8 @@ public final class FilesystemService implements AutoCloseable {
     return NETWORK_FILESYSTEMS.contains(statfsType & 0xFFFFFFFFL);
   }
 
-  /** {@code Keepalive-Ping-Interval} (seconds), or the default when absent or not a number. */
-  static Duration keepaliveInterval(CallContext context) {
-    String header = context.header("Keepalive-Ping-Interval");
-    if (header != null) {
-      try {
-        long seconds = Long.parseLong(header.strip());
-        if (seconds > 0) {
-          return Duration.ofSeconds(seconds);
-        }
-      } catch (NumberFormatException e) {
-        // the default
-      }
-    }
-    return DEFAULT_KEEPALIVE;
-  }
-
   private SandboxUser user(CallContext context) {
-    try {
-      return users.fromAuthorization(context.header("Authorization"));
-    } catch (UnknownUserException e) {
-      throw new ConnectException(
-          ConnectCode.UNAUTHENTICATED, "invalid username: '" + e.username() + "'");
-    }
+    return CallHeaders.user(users, context);
   }
 
   private Path resolve(String path, SandboxUser user) {

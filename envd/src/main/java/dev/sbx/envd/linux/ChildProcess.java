@@ -34,48 +34,44 @@ public final class ChildProcess implements AutoCloseable {
   private static final long SIGSET_SIZE = 128;
 
   private static final MethodHandle SPAWN =
-      Syscalls.plain(
+      Libc.plain(
           "posix_spawn",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   private static final MethodHandle ACTIONS_INIT =
-      Syscalls.plain("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+      Libc.plain("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   private static final MethodHandle ACTIONS_DESTROY =
-      Syscalls.plain("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+      Libc.plain("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   private static final MethodHandle ADD_DUP2 =
-      Syscalls.plain(
+      Libc.plain(
           "posix_spawn_file_actions_adddup2",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
   private static final MethodHandle ADD_OPEN =
-      Syscalls.plain(
+      Libc.plain(
           "posix_spawn_file_actions_addopen",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
   private static final MethodHandle ADD_CHDIR =
-      Syscalls.plain(
+      Libc.plain(
           "posix_spawn_file_actions_addchdir_np",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
   private static final @Nullable MethodHandle ADD_CLOSEFROM =
-      Syscalls.LIBC.find("posix_spawn_file_actions_addclosefrom_np").isPresent()
-          ? Syscalls.plain(
-              "posix_spawn_file_actions_addclosefrom_np",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT))
-          : null;
+      Libc.optionalPlain(
+          "posix_spawn_file_actions_addclosefrom_np",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
   private static final MethodHandle ATTR_INIT =
-      Syscalls.plain("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+      Libc.plain("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   private static final MethodHandle ATTR_DESTROY =
-      Syscalls.plain("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+      Libc.plain("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   private static final MethodHandle ATTR_SETFLAGS =
-      Syscalls.plain(
-          "posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+      Libc.plain("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
   private static final MethodHandle ATTR_SETSIGMASK =
-      Syscalls.plain(
-          "posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+      Libc.plain("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
   private static final MethodHandle ATTR_SETSIGDEFAULT =
-      Syscalls.plain(
+      Libc.plain(
           "posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
   private static final MethodHandle SIGEMPTYSET =
-      Syscalls.plain("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+      Libc.plain("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   private static final MethodHandle SIGFILLSET =
-      Syscalls.plain("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+      Libc.plain("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
   /** What the child's descriptors are, applied in order before it executes. */
   public sealed interface FileAction {

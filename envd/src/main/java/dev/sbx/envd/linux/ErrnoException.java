@@ -10,7 +10,7 @@ public final class ErrnoException extends IOException {
   private final int errno;
 
   public ErrnoException(String call, int errno) {
-    super(call + ": " + Syscalls.strerror(errno));
+    super(call + ": " + Libc.strerror(errno));
     this.call = call;
     this.errno = errno;
   }

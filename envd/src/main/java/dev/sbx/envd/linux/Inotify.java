@@ -4,8 +4,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
@@ -47,31 +45,16 @@ public final class Inotify implements AutoCloseable {
 
   private static final int IN_NONBLOCK = 0x800;
   private static final int IN_CLOEXEC = 0x80000;
-  private static final int EFD_NONBLOCK = 0x800;
-  private static final int EFD_CLOEXEC = 0x80000;
-  private static final short POLLIN = 0x1;
-  private static final int EINTR = 4;
-  private static final int EAGAIN = 11;
   private static final int EVENT_HEADER_SIZE = 16;
   private static final int BUFFER_SIZE = 64 * 1024;
 
   private static final MethodHandle INOTIFY_INIT1 =
-      ErrnoCalls.function("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      Libc.withErrno("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle INOTIFY_ADD_WATCH =
-      ErrnoCalls.function(
+      Libc.withErrno(
           "inotify_add_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
   private static final MethodHandle INOTIFY_RM_WATCH =
-      ErrnoCalls.function("inotify_rm_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-  private static final MethodHandle EVENTFD =
-      ErrnoCalls.function("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-  private static final MethodHandle POLL =
-      ErrnoCalls.function("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-  private static final MethodHandle READ =
-      ErrnoCalls.function("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-  private static final MethodHandle WRITE =
-      ErrnoCalls.function("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-  private static final MethodHandle CLOSE =
-      ErrnoCalls.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      Libc.withErrno("inotify_rm_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
   /**
    * One event as the kernel reported it.
@@ -104,29 +87,24 @@ public final class Inotify implements AutoCloseable {
     this.fd = fd;
     this.wakeFd = wakeFd;
     this.buffer = readArena.allocate(BUFFER_SIZE, 8);
-    this.pollFds = readArena.allocate(16, 8);
+    this.pollFds = readArena.allocate(2 * Syscalls.POLLFD_SIZE, 8);
   }
 
   /** Creates an inotify instance (close-on-exec, non-blocking). */
   public static Inotify open() throws IOException {
     int fd;
-    int wakeFd;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      fd = (int) INOTIFY_INIT1.invokeExact(state, IN_NONBLOCK | IN_CLOEXEC);
-      if (fd < 0) {
-        throw ErrnoCalls.failure("inotify_init1", null, ErrnoCalls.errno(state));
-      }
-      wakeFd = (int) EVENTFD.invokeExact(state, 0, EFD_NONBLOCK | EFD_CLOEXEC);
-      if (wakeFd < 0) {
-        int errno = ErrnoCalls.errno(state);
-        int unused = closeFd(fd);
-        throw ErrnoCalls.failure("eventfd", null, errno);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
+    try {
+      fd = (int) INOTIFY_INIT1.invokeExact(Libc.callState(), IN_NONBLOCK | IN_CLOEXEC);
     } catch (Throwable t) {
       throw new IllegalStateException(t);
+    }
+    Libc.check("inotify_init1", fd);
+    int wakeFd;
+    try {
+      wakeFd = Syscalls.eventfd();
+    } catch (ErrnoException e) {
+      Syscalls.close(fd);
+      throw e;
     }
     return new Inotify(fd, wakeFd);
   }
@@ -142,11 +120,10 @@ public final class Inotify implements AutoCloseable {
       if (released) {
         throw new IOException("inotify instance is closed");
       }
-      MemorySegment state = ErrnoCalls.callState(arena);
-      MemorySegment name = ErrnoCalls.path(arena, path);
-      int wd = (int) INOTIFY_ADD_WATCH.invokeExact(state, fd, name, mask);
+      MemorySegment name = Libc.path(arena, path);
+      int wd = (int) INOTIFY_ADD_WATCH.invokeExact(Libc.callState(), fd, name, mask);
       if (wd < 0) {
-        throw ErrnoCalls.failure("inotify_add_watch", path, ErrnoCalls.errno(state));
+        throw Libc.failure("inotify_add_watch", path, Libc.errno());
       }
       return wd;
     } catch (IOException | RuntimeException | Error e) {
@@ -164,12 +141,11 @@ public final class Inotify implements AutoCloseable {
    */
   public boolean removeWatch(int wd) {
     fdLock.readLock().lock();
-    try (Arena arena = Arena.ofConfined()) {
+    try {
       if (released) {
         return false;
       }
-      MemorySegment state = ErrnoCalls.callState(arena);
-      return (int) INOTIFY_RM_WATCH.invokeExact(state, fd, wd) == 0;
+      return (int) INOTIFY_RM_WATCH.invokeExact(Libc.callState(), fd, wd) == 0;
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
@@ -191,7 +167,7 @@ public final class Inotify implements AutoCloseable {
         if (!waitReadable()) {
           continue;
         }
-        long n = readOnce();
+        long n = Syscalls.read(fd, buffer, BUFFER_SIZE);
         if (n > 0) {
           return parse(n);
         }
@@ -221,8 +197,8 @@ public final class Inotify implements AutoCloseable {
     fdLock.writeLock().lock();
     try {
       released = true;
-      int unusedInotify = closeFd(fd);
-      int unusedWake = closeFd(wakeFd);
+      Syscalls.close(fd);
+      Syscalls.close(wakeFd);
       readArena.close();
     } finally {
       fdLock.writeLock().unlock();
@@ -231,47 +207,9 @@ public final class Inotify implements AutoCloseable {
 
   /** Polls both descriptors; true when the inotify descriptor is readable. */
   private boolean waitReadable() throws IOException {
-    pollFds.set(JAVA_INT, 0, fd);
-    pollFds.set(JAVA_SHORT, 4, POLLIN);
-    pollFds.set(JAVA_SHORT, 6, (short) 0);
-    pollFds.set(JAVA_INT, 8, wakeFd);
-    pollFds.set(JAVA_SHORT, 12, POLLIN);
-    pollFds.set(JAVA_SHORT, 14, (short) 0);
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      int ready = (int) POLL.invokeExact(state, pollFds, 2L, -1);
-      if (ready < 0) {
-        int errno = ErrnoCalls.errno(state);
-        if (errno == EINTR) {
-          return false;
-        }
-        throw ErrnoCalls.failure("poll", null, errno);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
-    return pollFds.get(JAVA_SHORT, 6) != 0;
-  }
-
-  private long readOnce() throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      long n = (long) READ.invokeExact(state, fd, buffer, (long) BUFFER_SIZE);
-      if (n < 0) {
-        int errno = ErrnoCalls.errno(state);
-        if (errno == EAGAIN || errno == EINTR) {
-          return 0;
-        }
-        throw ErrnoCalls.failure("read(inotify)", null, errno);
-      }
-      return n;
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
+    Syscalls.pollEntry(pollFds, 0, fd, Syscalls.POLLIN);
+    Syscalls.pollEntry(pollFds, 1, wakeFd, Syscalls.POLLIN);
+    return Syscalls.poll(pollFds, 2, -1) > 0 && Syscalls.pollResult(pollFds, 0) != 0;
   }
 
   private List<Event> parse(long length) {
@@ -299,31 +237,10 @@ public final class Inotify implements AutoCloseable {
 
   /** Adds 1 to the wake-up counter; a counter that is already set (EAGAIN) is just as good. */
   private void signalWake() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      MemorySegment one = arena.allocate(JAVA_LONG);
-      one.set(JAVA_LONG, 0, 1L);
-      long written = (long) WRITE.invokeExact(state, wakeFd, one, 8L);
-      if (written != 8 && ErrnoCalls.errno(state) != EAGAIN) {
-        throw new IllegalStateException(
-            "eventfd write: " + ErrnoCalls.strerror(ErrnoCalls.errno(state)));
-      }
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
-    }
-  }
-
-  /** Closes a descriptor; close(2) releases it even when it reports an error, so none is kept. */
-  private static int closeFd(int descriptor) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      return (int) CLOSE.invokeExact(state, descriptor);
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException(t);
+    try {
+      Syscalls.signalEventfd(wakeFd);
+    } catch (ErrnoException e) {
+      throw new IllegalStateException("eventfd write: " + Libc.strerror(e.errno()), e);
     }
   }
 }

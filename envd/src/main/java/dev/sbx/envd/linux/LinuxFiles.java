@@ -28,12 +28,11 @@ public final class LinuxFiles {
   private static final long STATFS_SIZE = 256;
 
   private static final MethodHandle STATFS =
-      ErrnoCalls.function("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+      Libc.withErrno("statfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
   private static final MethodHandle LISTXATTR =
-      ErrnoCalls.function(
-          "listxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+      Libc.withErrno("listxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
   private static final MethodHandle GETXATTR =
-      ErrnoCalls.function(
+      Libc.withErrno(
           "getxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
 
   private LinuxFiles() {}
@@ -42,11 +41,10 @@ public final class LinuxFiles {
   public static long filesystemType(Path path) throws IOException {
     requireNonNull(path, "path");
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
       MemorySegment buf = arena.allocate(STATFS_SIZE, 8);
-      int result = (int) STATFS.invokeExact(state, ErrnoCalls.path(arena, path), buf);
+      int result = (int) STATFS.invokeExact(Libc.callState(), Libc.path(arena, path), buf);
       if (result != 0) {
-        throw ErrnoCalls.failure("statfs", path, ErrnoCalls.errno(state));
+        throw Libc.failure("statfs", path, Libc.errno());
       }
       // f_type (__fsword_t, a long) is the first field.
       return buf.get(JAVA_LONG, 0);
@@ -64,31 +62,30 @@ public final class LinuxFiles {
   public static List<String> listAttributes(Path path) throws IOException {
     requireNonNull(path, "path");
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      MemorySegment name = ErrnoCalls.path(arena, path);
+      MemorySegment name = Libc.path(arena, path);
       while (true) {
-        long size = (long) LISTXATTR.invokeExact(state, name, MemorySegment.NULL, 0L);
+        long size = (long) LISTXATTR.invokeExact(Libc.callState(), name, MemorySegment.NULL, 0L);
         if (size < 0) {
-          int errno = ErrnoCalls.errno(state);
-          if (errno == ErrnoCalls.EOPNOTSUPP) {
+          int errno = Libc.errno();
+          if (errno == Syscalls.EOPNOTSUPP) {
             return List.of();
           }
-          throw ErrnoCalls.failure("listxattr", path, errno);
+          throw Libc.failure("listxattr", path, errno);
         }
         if (size == 0) {
           return List.of();
         }
         MemorySegment list = arena.allocate(size);
-        long got = (long) LISTXATTR.invokeExact(state, name, list, size);
+        long got = (long) LISTXATTR.invokeExact(Libc.callState(), name, list, size);
         if (got < 0) {
-          int errno = ErrnoCalls.errno(state);
-          if (errno == ErrnoCalls.ERANGE) {
+          int errno = Libc.errno();
+          if (errno == Syscalls.ERANGE) {
             continue; // grew in between
           }
-          if (errno == ErrnoCalls.EOPNOTSUPP) {
+          if (errno == Syscalls.EOPNOTSUPP) {
             return List.of();
           }
-          throw ErrnoCalls.failure("listxattr", path, errno);
+          throw Libc.failure("listxattr", path, errno);
         }
         return splitNames(list.asSlice(0, got).toArray(JAVA_BYTE));
       }
@@ -107,32 +104,32 @@ public final class LinuxFiles {
     requireNonNull(path, "path");
     requireNonNull(attribute, "attribute");
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = ErrnoCalls.callState(arena);
-      MemorySegment name = ErrnoCalls.path(arena, path);
+      MemorySegment name = Libc.path(arena, path);
       MemorySegment key = arena.allocateFrom(attribute, StandardCharsets.UTF_8);
       while (true) {
-        long size = (long) GETXATTR.invokeExact(state, name, key, MemorySegment.NULL, 0L);
+        long size =
+            (long) GETXATTR.invokeExact(Libc.callState(), name, key, MemorySegment.NULL, 0L);
         if (size < 0) {
-          int errno = ErrnoCalls.errno(state);
-          if (errno == ErrnoCalls.ENODATA || errno == ErrnoCalls.EOPNOTSUPP) {
+          int errno = Libc.errno();
+          if (errno == Syscalls.ENODATA || errno == Syscalls.EOPNOTSUPP) {
             return Optional.empty();
           }
-          throw ErrnoCalls.failure("getxattr", path, errno);
+          throw Libc.failure("getxattr", path, errno);
         }
         if (size == 0) {
           return Optional.of(new byte[0]);
         }
         MemorySegment value = arena.allocate(size);
-        long got = (long) GETXATTR.invokeExact(state, name, key, value, size);
+        long got = (long) GETXATTR.invokeExact(Libc.callState(), name, key, value, size);
         if (got < 0) {
-          int errno = ErrnoCalls.errno(state);
-          if (errno == ErrnoCalls.ERANGE) {
+          int errno = Libc.errno();
+          if (errno == Syscalls.ERANGE) {
             continue;
           }
-          if (errno == ErrnoCalls.ENODATA || errno == ErrnoCalls.EOPNOTSUPP) {
+          if (errno == Syscalls.ENODATA || errno == Syscalls.EOPNOTSUPP) {
             return Optional.empty();
           }
-          throw ErrnoCalls.failure("getxattr", path, errno);
+          throw Libc.failure("getxattr", path, errno);
         }
         return Optional.of(value.asSlice(0, got).toArray(JAVA_BYTE));
       }

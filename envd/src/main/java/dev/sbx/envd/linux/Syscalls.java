@@ -4,17 +4,15 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.util.Objects.requireNonNull;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,7 +21,6 @@ import org.jspecify.annotations.Nullable;
  * at once (descriptors are non-blocking where it matters) except {@link #poll} with a timeout,
  * which must run on a platform thread.
  */
-@SuppressWarnings("restricted") // Binding the C library is what this class is for.
 public final class Syscalls {
   public static final int O_RDONLY = 0;
   public static final int O_WRONLY = 1;
@@ -38,17 +35,27 @@ public final class Syscalls {
   public static final short POLLHUP = 0x10;
   public static final short POLLNVAL = 0x20;
 
+  public static final int EPERM = 1;
+  public static final int ENOENT = 2;
+  public static final int ESRCH = 3;
   public static final int EINTR = 4;
   public static final int EIO = 5;
   public static final int ECHILD = 10;
   public static final int EAGAIN = 11;
+  public static final int EACCES = 13;
+  public static final int ENOTDIR = 20;
   public static final int EPIPE = 32;
-  public static final int ESRCH = 3;
+  public static final int ERANGE = 34;
   public static final int ENOSYS = 38;
+  public static final int ENODATA = 61;
+  public static final int EOPNOTSUPP = 95;
 
   public static final int SIGINT = 2;
   public static final int SIGKILL = 9;
   public static final int SIGTERM = 15;
+
+  public static final int CLOCK_REALTIME = 0;
+  static final int CLOCK_MONOTONIC = 1;
 
   /** What {@link #read} and {@link #write} return when a non-blocking descriptor is not ready. */
   public static final long WOULD_BLOCK = -1;
@@ -65,55 +72,47 @@ public final class Syscalls {
   private static final long TIOCSWINSZ = 0x5414;
   private static final long SYS_PIDFD_OPEN = 434;
 
-  static final Linker LINKER = Linker.nativeLinker();
-  static final SymbolLookup LIBC = LINKER.defaultLookup();
-  private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO =
-      CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-  private static final ThreadLocal<MemorySegment> CAPTURE =
-      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
-
   private static final MethodHandle READ =
-      withErrno("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+      Libc.withErrno("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
   private static final MethodHandle WRITE =
-      withErrno("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+      Libc.withErrno("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
   private static final MethodHandle CLOSE =
-      withErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      Libc.withErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle PIPE2 =
-      withErrno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+      Libc.withErrno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
   private static final MethodHandle POLL =
-      withErrno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+      Libc.withErrno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
   private static final MethodHandle EVENTFD =
-      withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+      Libc.withErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
   private static final MethodHandle FCNTL =
-      withErrno(
+      Libc.withErrno(
           "fcntl",
           FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
           Linker.Option.firstVariadicArg(2));
   private static final MethodHandle KILL =
-      withErrno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+      Libc.withErrno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
   private static final MethodHandle WAITPID =
-      withErrno("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+      Libc.withErrno("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
   private static final MethodHandle SYSCALL2 =
-      withErrno(
+      Libc.withErrno(
           "syscall",
           FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
           Linker.Option.firstVariadicArg(1));
   private static final MethodHandle IOCTL_PTR =
-      withErrno(
+      Libc.withErrno(
           "ioctl",
           FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
           Linker.Option.firstVariadicArg(2));
   private static final MethodHandle POSIX_OPENPT =
-      withErrno("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      Libc.withErrno("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle GRANTPT =
-      withErrno("grantpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      Libc.withErrno("grantpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle UNLOCKPT =
-      withErrno("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      Libc.withErrno("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final MethodHandle PTSNAME_R =
-      plain("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
-  private static final MethodHandle STRERROR =
-      plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+      Libc.plain("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+  private static final MethodHandle CLOCK_SETTIME =
+      Libc.withErrno("clock_settime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
 
   private Syscalls() {}
 
@@ -126,8 +125,8 @@ public final class Syscalls {
   public static Pipe pipe() throws ErrnoException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment fds = arena.allocate(JAVA_INT, 2);
-      int rc = (int) PIPE2.invokeExact(capture(), fds, O_CLOEXEC);
-      check("pipe2", rc);
+      int rc = (int) PIPE2.invokeExact(Libc.callState(), fds, O_CLOEXEC);
+      Libc.check("pipe2", rc);
       return new Pipe(fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1));
     } catch (ErrnoException | RuntimeException | Error e) {
       throw e;
@@ -141,36 +140,12 @@ public final class Syscalls {
    * #WOULD_BLOCK}.
    */
   public static long read(int fd, MemorySegment buffer, long length) throws ErrnoException {
-    while (true) {
-      long n = invokeLong(READ, "read", fd, buffer, length);
-      if (n >= 0) {
-        return n;
-      }
-      int errno = errno();
-      if (errno == EAGAIN) {
-        return WOULD_BLOCK;
-      }
-      if (errno != EINTR) {
-        throw new ErrnoException("read", errno);
-      }
-    }
+    return transfer(READ, "read", fd, buffer, length);
   }
 
   /** Writes up to {@code length} bytes: the count written, or {@link #WOULD_BLOCK}. */
   public static long write(int fd, MemorySegment buffer, long length) throws ErrnoException {
-    while (true) {
-      long n = invokeLong(WRITE, "write", fd, buffer, length);
-      if (n >= 0) {
-        return n;
-      }
-      int errno = errno();
-      if (errno == EAGAIN) {
-        return WOULD_BLOCK;
-      }
-      if (errno != EINTR) {
-        throw new ErrnoException("write", errno);
-      }
-    }
+    return transfer(WRITE, "write", fd, buffer, length);
   }
 
   /** Closes a descriptor; errors are ignored (Linux releases the descriptor in any case). */
@@ -179,7 +154,7 @@ public final class Syscalls {
       return;
     }
     try {
-      int rc = (int) CLOSE.invokeExact(capture(), fd);
+      int rc = (int) CLOSE.invokeExact(Libc.callState(), fd);
       assert rc == 0 || rc == -1;
     } catch (Throwable t) {
       throw new AssertionError(t);
@@ -193,12 +168,12 @@ public final class Syscalls {
   public static int poll(MemorySegment fds, int count, int timeoutMillis) throws ErrnoException {
     int rc;
     try {
-      rc = (int) POLL.invokeExact(capture(), fds, (long) count, timeoutMillis);
+      rc = (int) POLL.invokeExact(Libc.callState(), fds, (long) count, timeoutMillis);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
     if (rc < 0) {
-      int errno = errno();
+      int errno = Libc.errno();
       if (errno == EINTR) {
         return 0;
       }
@@ -224,11 +199,11 @@ public final class Syscalls {
   public static int eventfd() throws ErrnoException {
     int fd;
     try {
-      fd = (int) EVENTFD.invokeExact(capture(), 0, O_CLOEXEC | O_NONBLOCK);
+      fd = (int) EVENTFD.invokeExact(Libc.callState(), 0, O_CLOEXEC | O_NONBLOCK);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
-    return check("eventfd", fd);
+    return Libc.check("eventfd", fd);
   }
 
   /** Makes an eventfd readable. */
@@ -248,8 +223,8 @@ public final class Syscalls {
   }
 
   public static void setNonBlocking(int fd) throws ErrnoException {
-    int flags = check("fcntl", fcntl(fd, F_GETFL, 0));
-    check("fcntl", fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+    int flags = Libc.check("fcntl", fcntl(fd, F_GETFL, 0));
+    Libc.check("fcntl", fcntl(fd, F_SETFL, flags | O_NONBLOCK));
   }
 
   /** Sets close-on-exec; false when {@code fd} is not open. */
@@ -262,14 +237,14 @@ public final class Syscalls {
   public static boolean kill(int pid, int signal) throws ErrnoException {
     int rc;
     try {
-      rc = (int) KILL.invokeExact(capture(), pid, signal);
+      rc = (int) KILL.invokeExact(Libc.callState(), pid, signal);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
     if (rc == 0) {
       return true;
     }
-    int errno = errno();
+    int errno = Libc.errno();
     if (errno == ESRCH) {
       return false;
     }
@@ -296,7 +271,7 @@ public final class Syscalls {
       while (true) {
         int rc;
         try {
-          rc = (int) WAITPID.invokeExact(capture(), pid, status, options);
+          rc = (int) WAITPID.invokeExact(Libc.callState(), pid, status, options);
         } catch (Throwable t) {
           throw new AssertionError(t);
         }
@@ -306,7 +281,7 @@ public final class Syscalls {
         if (rc == 0) {
           return null;
         }
-        int errno = errno();
+        int errno = Libc.errno();
         if (errno != EINTR) {
           throw new ErrnoException("waitpid", errno);
         }
@@ -318,12 +293,12 @@ public final class Syscalls {
   public static int pidfdOpen(int pid) throws ErrnoException {
     long rc;
     try {
-      rc = (long) SYSCALL2.invokeExact(capture(), SYS_PIDFD_OPEN, (long) pid, 0L);
+      rc = (long) SYSCALL2.invokeExact(Libc.callState(), SYS_PIDFD_OPEN, (long) pid, 0L);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
     if (rc < 0) {
-      throw new ErrnoException("pidfd_open", errno());
+      throw new ErrnoException("pidfd_open", Libc.errno());
     }
     return (int) rc;
   }
@@ -332,14 +307,14 @@ public final class Syscalls {
   public static Pty openPty() throws ErrnoException {
     int master;
     try {
-      master = (int) POSIX_OPENPT.invokeExact(capture(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+      master = (int) POSIX_OPENPT.invokeExact(Libc.callState(), O_RDWR | O_NOCTTY | O_CLOEXEC);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
-    check("posix_openpt", master);
+    Libc.check("posix_openpt", master);
     try (Arena arena = Arena.ofConfined()) {
-      check("grantpt", (int) GRANTPT.invokeExact(capture(), master));
-      check("unlockpt", (int) UNLOCKPT.invokeExact(capture(), master));
+      Libc.check("grantpt", (int) GRANTPT.invokeExact(Libc.callState(), master));
+      Libc.check("unlockpt", (int) UNLOCKPT.invokeExact(Libc.callState(), master));
       MemorySegment name = arena.allocate(128);
       int rc = (int) PTSNAME_R.invokeExact(master, name, 128L);
       if (rc != 0) {
@@ -362,8 +337,8 @@ public final class Syscalls {
       MemorySegment size = arena.allocate(8);
       size.set(JAVA_SHORT, 0, (short) rows);
       size.set(JAVA_SHORT, 2, (short) cols);
-      int rc = (int) IOCTL_PTR.invokeExact(capture(), fd, TIOCSWINSZ, size);
-      check("ioctl(TIOCSWINSZ)", rc);
+      int rc = (int) IOCTL_PTR.invokeExact(Libc.callState(), fd, TIOCSWINSZ, size);
+      Libc.check("ioctl(TIOCSWINSZ)", rc);
     } catch (ErrnoException | RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {
@@ -371,66 +346,54 @@ public final class Syscalls {
     }
   }
 
-  /** The C library's text for an error number. */
-  public static String strerror(int errno) {
-    try {
-      MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-      return text.reinterpret(1024).getString(0, StandardCharsets.UTF_8);
-    } catch (Throwable t) {
-      return "errno " + errno;
-    }
-  }
-
-  private static int fcntl(int fd, int command, int argument) {
-    try {
-      return (int) FCNTL.invokeExact(capture(), fd, command, argument);
+  /** Sets a clock ({@code clock_settime(2)}); needs {@code CAP_SYS_TIME} for the wall clock. */
+  public static void clockSettime(int clockId, Instant time) throws ErrnoException {
+    requireNonNull(time, "time");
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment timespec = arena.allocate(16, 8);
+      timespec.set(JAVA_LONG, 0, time.getEpochSecond());
+      timespec.set(JAVA_LONG, 8, time.getNano());
+      int rc = (int) CLOCK_SETTIME.invokeExact(Libc.callState(), clockId, timespec);
+      Libc.check("clock_settime", rc);
+    } catch (ErrnoException | RuntimeException | Error e) {
+      throw e;
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
   }
 
-  private static long invokeLong(
-      MethodHandle handle, String name, int fd, MemorySegment buffer, long length) {
+  /**
+   * {@code read(2)} or {@code write(2)}: retried on {@code EINTR}, {@link #WOULD_BLOCK} on {@code
+   * EAGAIN}.
+   */
+  private static long transfer(
+      MethodHandle readOrWrite, String call, int fd, MemorySegment buffer, long length)
+      throws ErrnoException {
+    while (true) {
+      long n;
+      try {
+        n = (long) readOrWrite.invokeExact(Libc.callState(), fd, buffer, length);
+      } catch (Throwable t) {
+        throw new AssertionError(call, t);
+      }
+      if (n >= 0) {
+        return n;
+      }
+      int errno = Libc.errno();
+      if (errno == EAGAIN) {
+        return WOULD_BLOCK;
+      }
+      if (errno != EINTR) {
+        throw new ErrnoException(call, errno);
+      }
+    }
+  }
+
+  private static int fcntl(int fd, int command, int argument) {
     try {
-      return (long) handle.invokeExact(capture(), fd, buffer, length);
+      return (int) FCNTL.invokeExact(Libc.callState(), fd, command, argument);
     } catch (Throwable t) {
-      throw new AssertionError(name, t);
+      throw new AssertionError(t);
     }
-  }
-
-  static int check(String call, int rc) throws ErrnoException {
-    if (rc < 0) {
-      throw new ErrnoException(call, errno());
-    }
-    return rc;
-  }
-
-  static MemorySegment capture() {
-    return CAPTURE.get();
-  }
-
-  static int errno() {
-    return (int) ERRNO.get(CAPTURE.get(), 0L);
-  }
-
-  static MethodHandle withErrno(
-      String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-    Linker.Option[] options = new Linker.Option[extra.length + 1];
-    options[0] = Linker.Option.captureCallState("errno");
-    System.arraycopy(extra, 0, options, 1, extra.length);
-    return LINKER.downcallHandle(symbol(name), descriptor, options);
-  }
-
-  static MethodHandle plain(String name, FunctionDescriptor descriptor) {
-    return LINKER.downcallHandle(symbol(name), descriptor);
-  }
-
-  static @Nullable MethodHandle optionalWithErrno(String name, FunctionDescriptor descriptor) {
-    return LIBC.find(name).isPresent() ? withErrno(name, descriptor) : null;
-  }
-
-  private static MemorySegment symbol(String name) {
-    return LIBC.find(name)
-        .orElseThrow(() -> new UnsatisfiedLinkError("the C library has no " + name));
   }
 }

@@ -8,13 +8,13 @@ import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.RequestStream;
 import dev.sbx.connect.ResponseStream;
 import dev.sbx.connect.ServiceDefinition;
+import dev.sbx.envd.CallHeaders;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.linux.ErrnoException;
 import dev.sbx.envd.linux.Syscalls;
 import dev.sbx.envd.user.PathResolver;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.SandboxUser;
-import dev.sbx.envd.user.UnknownUserException;
 import dev.sbx.proto.process.CloseStdinRequest;
 import dev.sbx.proto.process.CloseStdinResponse;
 import dev.sbx.proto.process.ConnectRequest;
@@ -52,9 +52,6 @@ import org.jspecify.annotations.Nullable;
 public final class ProcessService {
   /** How long a finished process stays visible to {@code Connect}. */
   public static final Duration FINISHED_RETENTION = Duration.ofSeconds(30);
-
-  static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(90);
-  static final String KEEPALIVE_HEADER = "Keepalive-Ping-Interval";
 
   /** How often a waiting stream checks whether its client has gone. */
   private static final long CANCEL_CHECK_NANOS = Duration.ofSeconds(1).toNanos();
@@ -120,7 +117,7 @@ public final class ProcessService {
     boolean stdin = !request.hasStdin() || request.getStdin();
     // One deadline for the process's lifetime and the stream: the end of a process killed at its
     // deadline then always finds the stream past it, which ends with deadline_exceeded as in E2B.
-    long deadline = deadline(context);
+    long deadline = CallHeaders.deadline(context);
     Subscription subscription = new Subscription();
     SandboxProcess process;
     try {
@@ -150,7 +147,7 @@ public final class ProcessService {
         process,
         process.subscribe(),
         context,
-        deadline(context),
+        CallHeaders.deadline(context),
         responses,
         event -> responses.send(ConnectResponse.newBuilder().setEvent(event).build()));
   }
@@ -247,7 +244,7 @@ public final class ProcessService {
       long deadline,
       ResponseStream<?> responses,
       Consumer<ProcessEvent> send) {
-    long keepalive = keepaliveInterval(context).toNanos();
+    long keepalive = CallHeaders.keepaliveInterval(context).toNanos();
     try {
       send.accept(
           ProcessEvent.newBuilder()
@@ -288,29 +285,6 @@ public final class ProcessService {
     }
   }
 
-  /** The {@link System#nanoTime()} of the call's deadline; {@code Long.MAX_VALUE} for none. */
-  private static long deadline(CallContext context) {
-    Duration timeout = context.timeout();
-    return timeout == null || timeout.isZero() || timeout.isNegative()
-        ? Long.MAX_VALUE
-        : System.nanoTime() + timeout.toNanos();
-  }
-
-  static Duration keepaliveInterval(CallContext context) {
-    String header = context.header(KEEPALIVE_HEADER);
-    if (header != null) {
-      try {
-        long seconds = Long.parseLong(header.strip());
-        if (seconds > 0) {
-          return Duration.ofSeconds(seconds);
-        }
-      } catch (NumberFormatException e) {
-        // An unreadable interval means the default, as in E2B's envd.
-      }
-    }
-    return DEFAULT_KEEPALIVE;
-  }
-
   private static void write(SandboxProcess process, ProcessInput input) {
     switch (input.getInputCase()) {
       case STDIN -> process.writeInput(input.getStdin().toByteArray(), false);
@@ -344,11 +318,7 @@ public final class ProcessService {
   }
 
   private SandboxUser user(CallContext context) {
-    try {
-      return users.fromAuthorization(context.header("authorization"));
-    } catch (UnknownUserException e) {
-      throw new ConnectException(ConnectCode.UNAUTHENTICATED, String.valueOf(e.getMessage()));
-    }
+    return CallHeaders.user(users, context);
   }
 
   private static Path workingDirectory(

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sbx.connect.CallContext;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
+import dev.sbx.envd.CallHeaders;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
@@ -256,14 +257,14 @@ class WatchTest {
 
   @Test
   void keepaliveIntervalHeader() {
-    assertThat(FilesystemService.keepaliveInterval(FakeCallContext.anonymous()))
+    assertThat(CallHeaders.keepaliveInterval(FakeCallContext.anonymous()))
         .isEqualTo(Duration.ofSeconds(90));
     assertThat(
-            FilesystemService.keepaliveInterval(
+            CallHeaders.keepaliveInterval(
                 FakeCallContext.withHeaders(Map.of("keepalive-ping-interval", "50"))))
         .isEqualTo(Duration.ofSeconds(50));
     assertThat(
-            FilesystemService.keepaliveInterval(
+            CallHeaders.keepaliveInterval(
                 FakeCallContext.withHeaders(Map.of("Keepalive-Ping-Interval", "soon"))))
         .isEqualTo(Duration.ofSeconds(90));
   }
