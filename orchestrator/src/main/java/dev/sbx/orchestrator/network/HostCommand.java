@@ -44,8 +44,8 @@ final class HostCommand {
     } catch (IOException e) {
       throw new NetworkException("cannot start " + command.getFirst() + ": " + e.getMessage(), e);
     }
-    CompletableFuture<String> stderr =
-        CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+    CompletableFuture<String> stderr = new CompletableFuture<>();
+    Thread.ofVirtual().start(() -> stderr.complete(readAll(process.getErrorStream())));
     try (OutputStream in = process.getOutputStream()) {
       in.write(stdin.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {

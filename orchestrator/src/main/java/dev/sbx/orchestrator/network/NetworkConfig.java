@@ -7,9 +7,9 @@ import java.util.regex.Pattern;
 /**
  * How the host's sandbox network is laid out. Every name the pool creates starts with {@code
  * prefix} (namespaces {@code <prefix>-<n>}, host veths {@code <prefix>v<n>}, nftables tables {@code
- * inet <prefix>} and {@code bridge <prefix>}), so that {@link NetworkSlotPool#removeAll()} finds
- * what a crashed run left behind; two pools with different prefixes, bridges and ranges never touch
- * each other's objects.
+ * inet <prefix>} and {@code bridge <prefix>}), so that {@link
+ * NetworkSlotPool#removeAll(NetworkConfig)} finds what a crashed run left behind; two pools with
+ * different prefixes, bridges and ranges never touch each other's objects.
  *
  * @param prefix 1 to 6 characters, {@code [a-z][a-z0-9]*}
  * @param bridge the host bridge's name (at most 15 characters)

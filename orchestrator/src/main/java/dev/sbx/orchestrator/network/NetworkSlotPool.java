@@ -11,17 +11,20 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The host's sandbox network: a bridge, the isolation rules, and network slots handed out to
- * sandboxes. A slot is built with three forked processes ({@code ip -batch} on the host, {@code ip
- * -n <netns> -batch} inside, {@code nft -f}) and removed with two; {@link
- * NetworkConfig#readySlots()} slots are kept built ahead and refilled in the background, so {@link
- * #acquire} usually costs one {@code nft} call (none for {@link EgressPolicy#NONE}).
+ * sandboxes. A slot is built with three forked processes ({@code ip -batch} on the host, then
+ * {@code ip -n <netns> -batch} inside, and beside them {@code nft -f}) and removed with two run
+ * side by side; {@link NetworkConfig#readySlots()} slots are kept built ahead and refilled in the
+ * background, so {@link #acquire} usually costs one {@code nft} call (none for {@link
+ * EgressPolicy#NONE}).
  *
  * <p>A released slot is removed, not recycled: a sandbox's root could have changed anything inside
  * its namespace. Its index (address, MAC, names) is reused by the next slot built; the address
@@ -31,6 +34,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe.
  */
 public final class NetworkSlotPool implements AutoCloseable {
+
+  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+  private static final Pattern LINK_FIELDS = Pattern.compile(":\\s+");
 
   private final NetworkConfig config;
   private final NetworkScripts scripts;
@@ -261,7 +267,7 @@ public final class NetworkSlotPool implements AutoCloseable {
 
   /** The destination of one {@code ip -o route} line, or null for {@code default}. */
   static @Nullable Ipv4Cidr routeDestination(String line) {
-    String[] words = line.strip().split("\\s+");
+    String[] words = WHITESPACE.split(line.strip(), -1);
     if (words.length == 0 || words[0].isEmpty()) {
       return null;
     }
@@ -294,7 +300,7 @@ public final class NetworkSlotPool implements AutoCloseable {
   }
 
   private static @Nullable String wordAfter(String line, String keyword) {
-    String[] words = line.strip().split("\\s+");
+    String[] words = WHITESPACE.split(line.strip(), -1);
     for (int i = 0; i + 1 < words.length; i++) {
       if (words[i].equals(keyword)) {
         return words[i + 1];
@@ -354,15 +360,26 @@ public final class NetworkSlotPool implements AutoCloseable {
     }
   }
 
-  /** Builds slot {@code index}; on failure removes what was made and frees the index. */
+  /**
+   * Builds slot {@code index}; on failure removes what was made and frees the index. The nft call
+   * runs beside the two {@code ip} calls (its set elements name the veth, which need not exist
+   * yet), so the latency is two process runs, not three.
+   */
   private NetworkSlot build(int index) {
     NetworkSlot slot = config.slot(index);
     try {
-      HostCommand.run(List.of("ip", "-batch", "-"), scripts.createSlotHostSide(slot)).check();
-      HostCommand.run(
-              List.of("ip", "-n", slot.netns(), "-batch", "-"), scripts.createSlotInside(slot))
-          .check();
-      HostCommand.run(List.of("nft", "-f", "-"), rules.addSlot(slot)).check();
+      var nft = alongside(List.of("nft", "-f", "-"), rules.addSlot(slot));
+      HostCommand.Result hostSide =
+          HostCommand.run(List.of("ip", "-batch", "-"), scripts.createSlotHostSide(slot));
+      HostCommand.Result inside =
+          hostSide.ok()
+              ? HostCommand.run(
+                  List.of("ip", "-n", slot.netns(), "-batch", "-"), scripts.createSlotInside(slot))
+              : hostSide;
+      HostCommand.Result rulesAdded = nft.join();
+      hostSide.check();
+      inside.check();
+      rulesAdded.check();
       return slot;
     } catch (NetworkException e) {
       try {
@@ -377,18 +394,38 @@ public final class NetworkSlotPool implements AutoCloseable {
     }
   }
 
-  /** Removes a slot's rules, links, namespace and neighbour entry; checks that they are gone. */
+  /**
+   * Removes a slot's rules, links, namespace and neighbour entry (the nft and ip calls run side by
+   * side); checks that they are gone.
+   */
   private void destroy(NetworkSlot slot) {
-    HostCommand.Result nft = HostCommand.run(List.of("nft", "-f", "-"), rules.removeSlot(slot));
+    var nft = alongside(List.of("nft", "-f", "-"), rules.removeSlot(slot));
     HostCommand.run(List.of("ip", "-force", "-batch", "-"), scripts.removeSlot(slot));
+    HostCommand.Result rulesRemoved = nft.join();
     if (Files.exists(slot.netnsPath())
         || Files.exists(Path.of("/sys/class/net", slot.hostVeth()))) {
       throw new NetworkException("could not remove network slot " + slot.netns());
     }
-    if (!nft.ok() && hasSlotRules(slot)) {
+    if (!rulesRemoved.ok() && hasSlotRules(slot)) {
       throw new NetworkException(
-          "could not remove the rules of " + slot.netns() + ": " + nft.stderr().strip());
+          "could not remove the rules of " + slot.netns() + ": " + rulesRemoved.stderr().strip());
     }
+  }
+
+  /** Runs a command on a virtual thread of its own. */
+  private static CompletableFuture<HostCommand.Result> alongside(
+      List<String> command, String stdin) {
+    CompletableFuture<HostCommand.Result> result = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                result.complete(HostCommand.run(command, stdin));
+              } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+              }
+            });
+    return result;
   }
 
   private boolean hasSlotRules(NetworkSlot slot) {
@@ -418,7 +455,7 @@ public final class NetworkSlotPool implements AutoCloseable {
     for (String line :
         HostCommand.run("ip", "-o", "link", "show").check().stdout().lines().toList()) {
       // "5: sbxv2@if2: <BROADCAST,..." → sbxv2
-      String[] parts = line.split(":\\s+", 3);
+      String[] parts = LINK_FIELDS.split(line, 3);
       if (parts.length >= 2) {
         String name = parts[1];
         int at = name.indexOf('@');
