@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian packages a purpose needs, only those missing. Purposes: envd, test.
+# Installs the Debian packages a purpose needs, only those missing. Purposes: envd, orchestrator, test.
 # Root is required to install; a machine that already has everything needs no root.
 set -euo pipefail
 
-purpose=${1:?usage: install-deps.sh envd|test}
+purpose=${1:?usage: install-deps.sh envd|orchestrator|test}
 packages=()
 # envd's dist (envd/src/dist/build-dist.sh) copies tini-static, busybox, util-linux's setpriv and
 # glibc's C.utf8 locale, and links its static glibc-exec wrapper with gcc + libc6-dev (libc.a);
 # the tests also run it under util-linux's unshare.
 dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
+# the orchestrator runs sandboxes on runc (bookworm: 1.1.5), mounts overlayfs with util-linux's
+# mount and gives them network namespaces with iproute2; its tests build a rootfs from busybox-static
+orchestrator_packages=(runc util-linux iproute2 busybox-static)
 case "$purpose" in
   # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
   envd) packages=("${dist_packages[@]}") ;;
+  orchestrator) packages=("${orchestrator_packages[@]}") ;;
   test)
     # the process tests also create users (passwd: useradd, groupadd, userdel)
-    packages=("${dist_packages[@]}" passwd)
+    packages=("${dist_packages[@]}" "${orchestrator_packages[@]}" passwd)
     # the E2B SDK suite (it/js) runs on node + npm; a node already on the PATH (e.g. Node 20 from
     # another source) is kept, Debian's packages are only installed when the commands are missing
     command -v node >/dev/null 2>&1 || packages+=(nodejs)
