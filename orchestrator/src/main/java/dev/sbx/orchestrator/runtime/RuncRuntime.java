@@ -127,7 +127,8 @@ public final class RuncRuntime implements SandboxRuntime {
       throw new SandboxRuntimeException("cannot create " + dir + ": " + e.getMessage(), e);
     }
     try {
-      if (state(sandboxId).isPresent()) {
+      // runc keeps <root>/<container>/state.json: cheaper than forking runc state
+      if (Files.exists(settings.stateRoot().resolve(containerId(sandboxId)))) {
         throw new SandboxRuntimeException(
             "container " + containerId(sandboxId) + " already exists in " + settings.stateRoot());
       }
@@ -140,6 +141,7 @@ public final class RuncRuntime implements SandboxRuntime {
           OciConfig.of(spec, hosts, resolvConf, cgroupsPath(sandboxId), limitSwap, envdOomScoreAdj);
       Files.writeString(dir.resolve("config.json"), GSON.toJson(config));
       Path log = dir.resolve("runc.log");
+      Path pidFile = dir.resolve("pid");
       List<String> run = new ArrayList<>(runc());
       run.addAll(
           List.of(
@@ -149,6 +151,8 @@ public final class RuncRuntime implements SandboxRuntime {
               "json",
               "run",
               "--detach",
+              "--pid-file",
+              pidFile.toString(),
               "--bundle",
               dir.toString(),
               containerId(sandboxId)));
@@ -162,10 +166,9 @@ public final class RuncRuntime implements SandboxRuntime {
                 + "): "
                 + runcLogErrors(log));
       }
-      return state(sandboxId)
-          .orElseThrow(
-              () ->
-                  new SandboxRuntimeException("container " + containerId(sandboxId) + " vanished"));
+      // runc run -d returns once the container's process runs: no runc state needed
+      int pid = Integer.parseInt(Files.readString(pidFile).strip());
+      return new RuntimeSandbox(sandboxId, SandboxState.RUNNING, pid);
     } catch (IOException | RuntimeException e) {
       try {
         remove(sandboxId);

@@ -126,8 +126,6 @@ class RuncRuntimeTest extends SandboxRuntimeContractTest {
 
     String oomControl = cgroupFile(cgroup("memory", id).resolve("memory.oom_control"));
     assertThat(oomControl).contains("oom_kill 1");
-    assertThat(Integer.parseInt(cgroupFile(cgroup("memory", id).resolve("memory.failcnt"))))
-        .isPositive();
   }
 
   @Test
