@@ -19,7 +19,7 @@ final class HostCommand {
       return exitCode == 0;
     }
 
-    /** The last non-empty line of stderr, for error messages. */
+    /** stderr without surrounding blank space (or the exit code if empty), for error messages. */
     String error() {
       String text = stderr.strip();
       return text.isEmpty() ? "exit code " + exitCode : text;
