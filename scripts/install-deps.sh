@@ -9,9 +9,10 @@ packages=()
 # glibc's C.utf8 locale, and links its static glibc-exec wrapper with gcc + libc6-dev (libc.a);
 # the tests also run it under util-linux's unshare.
 dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
-# the orchestrator's network slots: ip (namespaces, veths, the bridge) and nft (isolation, egress);
-# its tests run busybox nc inside the namespaces
-orchestrator_packages=(iproute2 nftables busybox-static)
+# the orchestrator runs sandboxes on runc (bookworm: 1.1.5), mounts overlayfs, and gives them network
+# slots: ip (namespaces, veths, the bridge) and nft (isolation, egress); its tests build a rootfs from
+# busybox-static and run busybox nc inside the namespaces
+orchestrator_packages=(runc util-linux iproute2 nftables busybox-static)
 case "$purpose" in
   # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
   envd) packages=("${dist_packages[@]}") ;;

@@ -1,0 +1,192 @@
+package dev.sbx.orchestrator.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sbx.orchestrator.rootfs.MountTable;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * {@link RuncRuntime} against the contract, plus what only runc shows: its container list, the
+ * cgroup files, live limit changes, adoption of orphans. Containers are {@code sbxt-…} in a runc
+ * root of their own; cgroups live below {@code /sbxt}, removed after the class.
+ */
+class RuncRuntimeTest extends SandboxRuntimeContractTest {
+  static final String CGROUP_PARENT = "sbxt";
+
+  @BeforeAll
+  static void runcIsInstalled() throws Exception {
+    Process version = new ProcessBuilder("runc", "--version").redirectErrorStream(true).start();
+    assertThat(version.waitFor())
+        .as("runc on the PATH: run scripts/install-deps.sh orchestrator")
+        .isZero();
+  }
+
+  @AfterAll
+  static void removeCgroupParent() throws IOException {
+    try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : hierarchies) {
+        Files.deleteIfExists(hierarchy.resolve(CGROUP_PARENT)); // rmdir: fails if not empty
+      }
+    }
+  }
+
+  @Override
+  protected SandboxRuntime runtime(Path workDir) {
+    return new RuncRuntime(settings(workDir));
+  }
+
+  static RuncSettings settings(Path workDir) {
+    return new RuncSettings(
+        Path.of("runc"),
+        workDir.resolve("runc-state"),
+        workDir.resolve("sandboxes"),
+        "sbxt-",
+        CGROUP_PARENT);
+  }
+
+  RuncRuntime runc() {
+    return (RuncRuntime) runtime;
+  }
+
+  @Override
+  protected List<String> leftovers(String sandboxId) {
+    List<String> left = new ArrayList<>();
+    HostCommand.Result list =
+        HostCommand.run(
+            List.of("runc", "--root", settings(workDir).stateRoot().toString(), "list", "-q"),
+            Duration.ofSeconds(10));
+    if (list.stdout().lines().anyMatch(runc().containerId(sandboxId)::equals)) {
+      left.add("runc container " + runc().containerId(sandboxId));
+    }
+    for (Path mount : MountTable.mountPointsUnder(runc().sandboxDir(sandboxId))) {
+      left.add("mount " + mount);
+    }
+    for (Path cgroup : runc().cgroupDirs(sandboxId)) {
+      left.add("cgroup " + cgroup);
+    }
+    if (Files.exists(runc().sandboxDir(sandboxId))) {
+      left.add("directory " + runc().sandboxDir(sandboxId));
+    }
+    return left;
+  }
+
+  @Override
+  protected Path upperDir(String sandboxId) {
+    return runc().sandboxDir(sandboxId).resolve("upper");
+  }
+
+  static String cgroupFile(Path dir) throws IOException {
+    return Files.readString(dir).strip();
+  }
+
+  Path cgroup(String hierarchy, String sandboxId) {
+    return Path.of("/sys/fs/cgroup", hierarchy, CGROUP_PARENT, runc().containerId(sandboxId));
+  }
+
+  @Test
+  void limitsAreWrittenToTheCgroupsAndChangeLive() throws Exception {
+    String id = newSandboxId();
+    runtime.create(spec(id).withLimits(new ResourceLimits(2, 256, 128)));
+
+    assertThat(cgroupFile(cgroup("memory", id).resolve("memory.limit_in_bytes")))
+        .isEqualTo(Long.toString(256L << 20));
+    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_quota_us"))).isEqualTo("200000");
+    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_period_us"))).isEqualTo("100000");
+    assertThat(cgroupFile(cgroup("pids", id).resolve("pids.max"))).isEqualTo("128");
+
+    runtime.updateLimits(id, new ResourceLimits(1, 384, 200));
+
+    assertThat(cgroupFile(cgroup("memory", id).resolve("memory.limit_in_bytes")))
+        .isEqualTo(Long.toString(384L << 20));
+    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_quota_us"))).isEqualTo("100000");
+    assertThat(cgroupFile(cgroup("pids", id).resolve("pids.max"))).isEqualTo("200");
+    awaitHealthy();
+  }
+
+  @Test
+  void theOomKillIsCountedByTheSandboxsMemoryCgroup() throws Exception {
+    String id = newSandboxId();
+    runtime.create(spec(id).withLimits(new ResourceLimits(1, 256, 256)));
+    awaitHealthy();
+
+    exec(
+        id,
+        "echo 100 > /proc/self/oom_score_adj && exec dd if=/dev/zero of=/dev/null bs=400M count=1");
+
+    String oomControl = cgroupFile(cgroup("memory", id).resolve("memory.oom_control"));
+    assertThat(oomControl).contains("oom_kill 1");
+  }
+
+  @Test
+  void theContainerIsNamedWithThePrefixAndItsStdioIsDevNull() throws Exception {
+    String id = newSandboxId();
+    RuntimeSandbox sandbox = runtime.create(spec(id));
+
+    HostCommand.Result list =
+        HostCommand.run(
+            List.of("runc", "--root", settings(workDir).stateRoot().toString(), "list", "-q"),
+            Duration.ofSeconds(10));
+    assertThat(list.stdout().lines()).containsExactly("sbxt-" + id);
+    for (String fd : List.of("0", "1", "2")) {
+      assertThat(
+              Files.readSymbolicLink(Path.of("/proc", Integer.toString(sandbox.pid()), "fd", fd)))
+          .isEqualTo(Path.of("/dev/null"));
+    }
+  }
+
+  @Test
+  void leftoversOfAHalfMadeSandboxAreListedAsOrphanedAndRemoved() throws Exception {
+    String id = newSandboxId();
+    // what a crash between mounting the rootfs and runc run leaves: a directory with a mount
+    Path dir = runc().sandboxDir(id);
+    dev.sbx.orchestrator.rootfs.OverlayRootfs.in(dir, template).mount();
+
+    assertThat(runtime.list()).contains(new RuntimeSandbox(id, SandboxState.ORPHANED, 0));
+    assertThat(runtime.find(id)).contains(new RuntimeSandbox(id, SandboxState.ORPHANED, 0));
+
+    runtime.remove(id);
+
+    assertThat(leftovers(id)).isEmpty();
+  }
+
+  /** runc run → envd's first 204, ten times; prints the runs and the median. */
+  @Test
+  @EnabledIfSystemProperty(named = "sbx.measure", matches = "true")
+  void measureCreateToHealthy() throws Exception {
+    int runs = 10;
+    long[] createMillis = new long[runs];
+    long[] healthyMillis = new long[runs];
+    for (int i = 0; i < runs; i++) {
+      String id = newSandboxId();
+      long start = System.nanoTime();
+      runtime.create(spec(id));
+      createMillis[i] = (System.nanoTime() - start) / 1_000_000;
+      awaitHealthy();
+      healthyMillis[i] = (System.nanoTime() - start) / 1_000_000;
+      runtime.remove(id);
+    }
+    System.out.printf(
+        "create (mount + runc run -d + state): %s ms, median %d%n",
+        Arrays.toString(createMillis), median(createMillis));
+    System.out.printf(
+        "create → envd /health 204: %s ms, median %d%n",
+        Arrays.toString(healthyMillis), median(healthyMillis));
+  }
+
+  static long median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}
