@@ -9,6 +9,7 @@ import dev.sbx.connect.ConnectClient;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectHandler;
 import dev.sbx.connect.ServerStream;
+import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;

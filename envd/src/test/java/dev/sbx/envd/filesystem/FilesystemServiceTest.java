@@ -7,6 +7,7 @@ import dev.sbx.connect.CallContext;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.ServiceDefinition;
+import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.SandboxUser;
@@ -56,11 +57,11 @@ class FilesystemServiceTest {
   }
 
   private static CallContext asUser() {
-    return FakeCallContext.as(throwaway.name());
+    return FakeCallContext.create().user(throwaway.name());
   }
 
   private static CallContext asRoot() {
-    return FakeCallContext.anonymous();
+    return FakeCallContext.create();
   }
 
   @Test
@@ -107,7 +108,7 @@ class FilesystemServiceTest {
   @Test
   void anUnknownUserIsUnauthenticated() {
     assertConnectError(
-        () -> service.stat(stat("/"), FakeCallContext.as("no-such-user-xyz")),
+        () -> service.stat(stat("/"), FakeCallContext.create().user("no-such-user-xyz")),
         ConnectCode.UNAUTHENTICATED,
         "invalid username: 'no-such-user-xyz'");
   }

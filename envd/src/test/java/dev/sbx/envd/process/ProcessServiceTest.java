@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.RequestStream;
+import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
