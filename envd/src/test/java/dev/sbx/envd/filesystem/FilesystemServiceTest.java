@@ -19,6 +19,7 @@ import dev.sbx.proto.filesystem.MakeDirRequest;
 import dev.sbx.proto.filesystem.MoveRequest;
 import dev.sbx.proto.filesystem.RemoveRequest;
 import dev.sbx.proto.filesystem.StatRequest;
+import dev.sbx.testing.HostUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FilesystemServiceTest {
-  @TempDir static Path homes;
-  private static ThrowawayUser throwaway;
+  private static HostUser throwaway;
+  private static SandboxUser user;
 
   @TempDir Path dir;
 
@@ -42,18 +43,19 @@ class FilesystemServiceTest {
 
   @BeforeAll
   static void createUser() throws Exception {
-    throwaway = ThrowawayUser.create(homes.resolve("home"));
+    throwaway = HostUser.throwaway();
+    user = UserDirectory.system().byName(throwaway.name()).orElseThrow();
   }
 
   @AfterAll
-  static void removeUser() throws Exception {
+  static void removeUser() {
     if (throwaway != null) {
       throwaway.close();
     }
   }
 
   private static SandboxUser user() {
-    return throwaway.user();
+    return user;
   }
 
   private static CallContext asUser() {

@@ -29,8 +29,8 @@ import dev.sbx.proto.process.StartRequest;
 import dev.sbx.proto.process.StartResponse;
 import dev.sbx.proto.process.StreamInputRequest;
 import dev.sbx.proto.process.UpdateRequest;
+import dev.sbx.testing.HostUser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -226,11 +226,8 @@ class ProcessServiceTest {
 
   @Test
   void runsAsTheRequestsUserWithItsGroupsAndHome() throws Exception {
-    String user = "sbxproc" + ProcessHandle.current().pid();
-    String group = user + "g";
-    try {
-      exec("groupadd", group);
-      exec("useradd", "-m", "-s", "/bin/bash", "-G", group, user);
+    try (HostUser hostUser = HostUser.throwawayWithSupplementaryGroup()) {
+      String user = hostUser.name();
       StreamCall<StartResponse> call =
           start(
               bash(
@@ -256,9 +253,6 @@ class ProcessServiceTest {
       int uid = sandboxUser.uid();
       assertThat(lines[6]).matches("Uid:\\s+" + uid + "\\s+" + uid + "\\s+" + uid + "\\s+" + uid);
       assertThat(lines[8]).matches("CapEff:\\s+0+");
-    } finally {
-      execQuietly("userdel", "-r", user);
-      execQuietly("groupdel", group);
     }
   }
 
@@ -810,19 +804,5 @@ class ProcessServiceTest {
   @FunctionalInterface
   private interface ThrowingRunnable {
     void run() throws Throwable;
-  }
-
-  private static void exec(String... command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor()).as("%s: %s", String.join(" ", command), output).isZero();
-  }
-
-  private static void execQuietly(String... command) {
-    try {
-      new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
-    } catch (IOException | InterruptedException e) {
-      // Best-effort clean-up.
-    }
   }
 }
