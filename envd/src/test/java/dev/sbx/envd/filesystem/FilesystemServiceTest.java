@@ -1,11 +1,10 @@
 package dev.sbx.envd.filesystem;
 
+import static dev.sbx.envd.ConnectAssertions.assertConnectError;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sbx.connect.CallContext;
 import dev.sbx.connect.ConnectCode;
-import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.ServiceDefinition;
 import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.SandboxSettings;
@@ -25,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -418,15 +416,5 @@ class FilesystemServiceTest {
 
   private static StatRequest stat(String path) {
     return StatRequest.newBuilder().setPath(path).build();
-  }
-
-  static void assertConnectError(ThrowingCallable call, ConnectCode code, String messagePart) {
-    assertThatThrownBy(call)
-        .isInstanceOfSatisfying(
-            ConnectException.class,
-            e -> {
-              assertThat(e.code()).isEqualTo(code);
-              assertThat(e.getMessage()).contains(messagePart);
-            });
   }
 }

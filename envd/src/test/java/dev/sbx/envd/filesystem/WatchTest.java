@@ -1,6 +1,6 @@
 package dev.sbx.envd.filesystem;
 
-import static dev.sbx.envd.filesystem.FilesystemServiceTest.assertConnectError;
+import static dev.sbx.envd.ConnectAssertions.assertConnectError;
 import static dev.sbx.proto.filesystem.EventType.EVENT_TYPE_CHMOD;
 import static dev.sbx.proto.filesystem.EventType.EVENT_TYPE_CREATE;
 import static dev.sbx.proto.filesystem.EventType.EVENT_TYPE_REMOVE;
@@ -15,6 +15,7 @@ import dev.sbx.connect.ConnectException;
 import dev.sbx.envd.CallHeaders;
 import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.FakeResponseStream;
+import dev.sbx.envd.OpenDescriptors;
 import dev.sbx.envd.RunningStream;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
@@ -36,7 +37,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -393,7 +393,7 @@ class WatchTest {
     Files.createDirectories(dir.resolve("x/y"));
     // warm up class loading and lazily opened JDK descriptors
     watch(request(dir).build()).stop();
-    long before = openDescriptors();
+    long before = OpenDescriptors.count();
 
     for (int i = 0; i < 5; i++) {
       RunningWatch watch = watch(request(dir).setRecursive(true).build());
@@ -426,10 +426,10 @@ class WatchTest {
     assertThat(expiring.call.awaitEnd(WAIT)).isTrue();
 
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (openDescriptors() > before && System.nanoTime() < deadline) {
+    while (OpenDescriptors.count() > before && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
-    assertThat(openDescriptors()).isLessThanOrEqualTo(before);
+    assertThat(OpenDescriptors.count()).isLessThanOrEqualTo(before);
     assertThat(watchThreads()).isEmpty();
   }
 
@@ -464,13 +464,8 @@ class WatchTest {
     throw new AssertionError("no such event; drained " + all);
   }
 
-  private static long openDescriptors() throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.count();
-    }
-  }
-
-  private static List<String> watchThreads() {
+  /** The names of the threads that watch a directory now. */
+  static List<String> watchThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(Thread::isAlive)
         .map(Thread::getName)

@@ -1,5 +1,6 @@
 package dev.sbx.envd.process;
 
+import static dev.sbx.envd.ConnectAssertions.assertConnectError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -9,6 +10,7 @@ import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.RequestStream;
 import dev.sbx.envd.FakeCallContext;
+import dev.sbx.envd.OpenDescriptors;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
@@ -630,7 +632,7 @@ class ProcessServiceTest {
     warmup.awaitStart();
     warmup.finish().end();
     awaitTrue("warm-up loop thread ended", () -> processThreads() == 0);
-    int fdsBefore = openDescriptors();
+    long fdsBefore = OpenDescriptors.count();
 
     int runs = 30;
     long total = 0;
@@ -649,7 +651,7 @@ class ProcessServiceTest {
         "process.Start of `true` until its end event: %.2f ms on average over %d runs%n",
         total / 1e6 / runs, runs);
     awaitTrue("loop threads ended", () -> processThreads() == 0);
-    assertThat(openDescriptors()).isEqualTo(fdsBefore);
+    assertThat(OpenDescriptors.count()).isEqualTo(fdsBefore);
   }
 
   // ---- helpers ----
@@ -769,12 +771,6 @@ class ProcessServiceTest {
     }
   }
 
-  private static int openDescriptors() throws IOException {
-    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-      return (int) fds.count();
-    }
-  }
-
   private static long processThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith("process-") && !t.getName().startsWith("process-evict"))
@@ -788,21 +784,5 @@ class ProcessServiceTest {
       assertThat(System.nanoTime()).as(what).isLessThan(deadline);
       Thread.sleep(10);
     }
-  }
-
-  private static void assertConnectError(
-      ThrowingRunnable call, ConnectCode code, String messagePart) {
-    assertThatThrownBy(call::run)
-        .isInstanceOf(ConnectException.class)
-        .satisfies(
-            e -> {
-              assertThat(((ConnectException) e).code()).isEqualTo(code);
-              assertThat(e.getMessage()).contains(messagePart);
-            });
-  }
-
-  @FunctionalInterface
-  private interface ThrowingRunnable {
-    void run() throws Throwable;
   }
 }
