@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Linux user on the host, for tests that run things as a user other than root. Needs root.
@@ -23,6 +25,8 @@ import java.util.regex.Pattern;
  *   <li>{@link #throwaway()} and {@link #create(String)} add a user ({@code useradd --create-home
  *       --user-group --shell /bin/bash}); {@link #close()} kills the processes left running as that
  *       user and removes it with {@code userdel -r}, home directory included.
+ *   <li>{@link #throwawayWithSupplementaryGroup()} also puts the new user in a new group, which
+ *       {@link #close()} removes as well ({@code groupdel}).
  *   <li>{@link #ensure(String)} is for a user a test needs by name, like E2B's default sandbox user
  *       {@code user}: an existing user is left alone (closing does nothing), a missing one is
  *       created and removed on close as above.
@@ -38,20 +42,49 @@ public final class HostUser implements AutoCloseable {
   private final int gid;
   private final Path home;
   private final boolean created;
+  private final @Nullable String supplementaryGroup;
 
-  private HostUser(String name, int uid, int gid, Path home, boolean created) {
+  private HostUser(
+      String name,
+      int uid,
+      int gid,
+      Path home,
+      boolean created,
+      @Nullable String supplementaryGroup) {
     this.name = name;
     this.uid = uid;
     this.gid = gid;
     this.home = home;
     this.created = created;
+    this.supplementaryGroup = supplementaryGroup;
   }
 
   /** Creates a user with a fresh name ({@code sbxit} and 8 hex digits). */
   public static HostUser throwaway() {
+    return create(freshName());
+  }
+
+  /**
+   * Creates a user with a fresh name ({@code sbxit} and 8 hex digits) that is also a member of a
+   * new group of its own (its name and {@code g}; {@code groupadd}, {@code useradd --groups}), so
+   * that it has a supplementary group besides its primary one. {@link #close()} removes both.
+   */
+  public static HostUser throwawayWithSupplementaryGroup() {
+    String name = freshName();
+    String group = name + "g";
+    run(List.of("groupadd", group));
+    try {
+      return create(name, group);
+    } catch (RuntimeException e) {
+      exec(List.of("groupdel", group));
+      throw e;
+    }
+  }
+
+  private static String freshName() {
     byte[] random = new byte[4];
     new SecureRandom().nextBytes(random);
-    return create("sbxit" + HexFormat.of().formatHex(random));
+    return "sbxit" + HexFormat.of().formatHex(random);
   }
 
   /**
@@ -61,31 +94,43 @@ public final class HostUser implements AutoCloseable {
    */
   public static HostUser create(String name) {
     requireNonNull(name, "name");
+    return create(name, null);
+  }
+
+  private static HostUser create(String name, @Nullable String supplementaryGroup) {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("not a portable user name: '" + name + "'");
     }
-    if (lookup(name, false).isPresent()) {
+    if (lookup(name, false, null).isPresent()) {
       throw new IllegalStateException("user '" + name + "' already exists");
     }
-    run(List.of("useradd", "--create-home", "--user-group", "--shell", "/bin/bash", name));
-    return lookup(name, true)
+    List<String> useradd =
+        new ArrayList<>(
+            List.of("useradd", "--create-home", "--user-group", "--shell", "/bin/bash"));
+    if (supplementaryGroup != null) {
+      useradd.addAll(List.of("--groups", supplementaryGroup));
+    }
+    useradd.add(name);
+    run(useradd);
+    return lookup(name, true, supplementaryGroup)
         .orElseThrow(() -> new IllegalStateException("useradd did not create '" + name + "'"));
   }
 
   /** The user {@code name}: the existing one (left alone on close), or a new one (removed). */
   public static HostUser ensure(String name) {
     requireNonNull(name, "name");
-    Optional<HostUser> existing = lookup(name, false);
+    Optional<HostUser> existing = lookup(name, false, null);
     return existing.isPresent() ? existing.get() : create(name);
   }
 
   /** Whether a user of that name exists on the host ({@code getent passwd}). */
   public static boolean exists(String name) {
     requireNonNull(name, "name");
-    return lookup(name, false).isPresent();
+    return lookup(name, false, null).isPresent();
   }
 
-  private static Optional<HostUser> lookup(String name, boolean created) {
+  private static Optional<HostUser> lookup(
+      String name, boolean created, @Nullable String supplementaryGroup) {
     Result result = exec(List.of("getent", "passwd", name));
     if (result.exitCode() == 2) {
       return Optional.empty();
@@ -104,7 +149,8 @@ public final class HostUser implements AutoCloseable {
             Integer.parseInt(fields[2]),
             Integer.parseInt(fields[3]),
             Path.of(fields[5]),
-            created));
+            created,
+            supplementaryGroup));
   }
 
   public String name() {
@@ -128,9 +174,24 @@ public final class HostUser implements AutoCloseable {
     return created;
   }
 
+  /** The group {@link #throwawayWithSupplementaryGroup()} made for this user, if it did. */
+  public Optional<String> supplementaryGroup() {
+    return Optional.ofNullable(supplementaryGroup);
+  }
+
+  /** Whether a group of that name exists on the host ({@code getent group}). */
+  public static boolean groupExists(String group) {
+    requireNonNull(group, "group");
+    Result result = exec(List.of("getent", "group", group));
+    if (result.exitCode() != 0 && result.exitCode() != 2) {
+      throw new IllegalStateException("getent group " + group + ": " + result);
+    }
+    return result.exitCode() == 0;
+  }
+
   /**
    * For a user this fixture created: SIGKILL to every process running as it, then {@code userdel
-   * -r}. For an existing user: nothing.
+   * -r}, then {@code groupdel} of its {@link #supplementaryGroup()}. For an existing user: nothing.
    *
    * @throws IllegalStateException when the user is still there afterwards
    */
@@ -141,12 +202,19 @@ public final class HostUser implements AutoCloseable {
     }
     killProcesses();
     Result result = exec(List.of("userdel", "--remove", name));
+    if (supplementaryGroup != null) {
+      Result groupdel = exec(List.of("groupdel", supplementaryGroup));
+      if (groupExists(supplementaryGroup)) {
+        throw new IllegalStateException(
+            "group '" + supplementaryGroup + "' still exists after groupdel: " + groupdel);
+      }
+    }
     // 12: the home directory or mail spool could not be removed (e.g. no mail spool); checked
     // below.
     if (result.exitCode() != 0 && result.exitCode() != 12) {
       throw new IllegalStateException("userdel --remove " + name + ": " + result);
     }
-    if (lookup(name, false).isPresent()) {
+    if (lookup(name, false, null).isPresent()) {
       throw new IllegalStateException("user '" + name + "' still exists after userdel: " + result);
     }
     if (home.toFile().exists()) {

@@ -3,6 +3,7 @@ package dev.sbx.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,7 @@ class HostUserTest {
       assertThat(user.created()).isTrue();
       assertThat(HostUser.exists(user.name())).isTrue();
       assertThat(user.uid()).isPositive();
+      assertThat(user.supplementaryGroup()).isEmpty();
       assertThat(Files.isDirectory(home)).isTrue();
       assertThat(Files.getOwner(home).getName()).isEqualTo(user.name());
       Files.writeString(home.resolve("left-behind.txt"), "x");
@@ -34,6 +36,23 @@ class HostUserTest {
     assertThat(HostUser.exists(user.name())).isFalse();
     assertThat(Files.exists(home)).isFalse();
     assertThat(sleeper.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void throwawayWithSupplementaryGroupIsInANewGroupRemovedWithIt() throws Exception {
+    HostUser user = HostUser.throwawayWithSupplementaryGroup();
+    String group = user.supplementaryGroup().orElseThrow();
+    try (user) {
+      assertThat(user.created()).isTrue();
+      assertThat(HostUser.groupExists(group)).isTrue();
+      Process id = new ProcessBuilder("id", "-Gn", user.name()).start();
+      String groups = new String(id.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(id.waitFor()).isZero();
+      assertThat(groups.strip().split(" ", -1)).containsExactlyInAnyOrder(user.name(), group);
+    }
+    assertThat(HostUser.exists(user.name())).isFalse();
+    assertThat(HostUser.groupExists(group)).isFalse();
+    assertThat(Files.exists(user.home())).isFalse();
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.sbx.envd.Envd;
 import dev.sbx.envd.EnvdConfig;
 import dev.sbx.envd.EnvdFixture;
 import dev.sbx.envd.files.UrlSignature.Operation;
+import dev.sbx.testing.HostUser;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -286,22 +287,13 @@ class FileTransferTest {
   @Test
   void uploadsAsARealSystemUserLandInItsHomeOwnedByIt() throws Exception {
     assumeTrue(EnvdFixture.isRoot(), "useradd and chown need root");
-    String name = "sbxhttp" + ProcessHandle.current().pid();
-    Path userHome = dir.resolve("system-home");
-    Process add =
-        new ProcessBuilder("useradd", "-M", "-d", userHome.toString(), "-s", "/bin/sh", name)
-            .redirectErrorStream(true)
-            .start();
-    assumeTrue(add.waitFor() == 0, "useradd is not available here");
-    try (Envd system =
-        Envd.start(new EnvdConfig(new InetSocketAddress("127.0.0.1", 0), Path.of("/"), Map.of()))) {
-      Files.createDirectories(userHome);
-      int uid =
-          Integer.parseInt(
-              new String(
-                      new ProcessBuilder("id", "-u", name).start().getInputStream().readAllBytes(),
-                      StandardCharsets.US_ASCII)
-                  .trim());
+    try (HostUser user = HostUser.throwaway();
+        Envd system =
+            Envd.start(
+                new EnvdConfig(new InetSocketAddress("127.0.0.1", 0), Path.of("/"), Map.of()))) {
+      String name = user.name();
+      Path userHome = user.home();
+      int uid = user.uid();
       HttpResponse<String> response =
           envd.client()
               .send(
@@ -320,8 +312,6 @@ class FileTransferTest {
       assertThat(Files.readString(file)).isEqualTo("real user");
       assertThat(Files.getAttribute(file, "unix:uid")).isEqualTo(uid);
       assertThat(Files.getAttribute(userHome.resolve("sub"), "unix:uid")).isEqualTo(uid);
-    } finally {
-      new ProcessBuilder("userdel", name).inheritIO().start().waitFor();
     }
   }
 

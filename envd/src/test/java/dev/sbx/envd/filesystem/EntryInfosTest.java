@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sbx.envd.user.UserDirectory;
 import dev.sbx.proto.filesystem.EntryInfo;
 import dev.sbx.proto.filesystem.FileType;
+import dev.sbx.testing.HostUser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -115,11 +116,11 @@ class EntryInfosTest {
   }
 
   @Test
-  void ownerAndGroupAreNamesFromTheDirectory(@TempDir Path home) throws Exception {
+  void ownerAndGroupAreNamesFromTheDirectory() throws Exception {
     Path file = Files.writeString(dir.resolve("owned"), "x");
-    try (ThrowawayUser user = ThrowawayUser.create(home.resolve("u"))) {
-      Files.setAttribute(file, "unix:uid", user.user().uid());
-      Files.setAttribute(file, "unix:gid", user.user().gid());
+    try (HostUser user = HostUser.throwaway()) {
+      Files.setAttribute(file, "unix:uid", user.uid());
+      Files.setAttribute(file, "unix:gid", user.gid());
       EntryInfo entry = new EntryInfos(UserDirectory.system()).of(file);
       assertThat(entry.getOwner()).isEqualTo(user.name());
       assertThat(entry.getGroup()).isEqualTo(user.name());

@@ -9,6 +9,8 @@ import dev.sbx.connect.ConnectClient;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectHandler;
 import dev.sbx.connect.ServerStream;
+import dev.sbx.envd.ConnectAssertions;
+import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
@@ -130,10 +132,10 @@ class FilesystemOverConnectTest {
     // The JDK HttpServer tells a handler that its client left only when a write fails: the
     // handler notices at the next keepalive (here after 1 s) and ends its watch.
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (watchThreads() > 0 && System.nanoTime() < deadline) {
+    while (!WatchTest.watchThreads().isEmpty() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(watchThreads()).isZero();
+    assertThat(WatchTest.watchThreads()).isEmpty();
   }
 
   @Test
@@ -142,7 +144,7 @@ class FilesystemOverConnectTest {
         ConnectClient.builder(base)
             .header("Authorization", FakeCallContext.basic("no-such-user-xyz"))
             .build()) {
-      FilesystemServiceTest.assertConnectError(
+      ConnectAssertions.assertConnectError(
           () ->
               client.unary(
                   "filesystem.Filesystem/Stat",
@@ -151,11 +153,5 @@ class FilesystemOverConnectTest {
           ConnectCode.UNAUTHENTICATED,
           "invalid username: 'no-such-user-xyz'");
     }
-  }
-
-  private static long watchThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && t.getName().startsWith("watch /"))
-        .count();
   }
 }

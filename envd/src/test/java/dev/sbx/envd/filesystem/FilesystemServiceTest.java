@@ -1,12 +1,12 @@
 package dev.sbx.envd.filesystem;
 
+import static dev.sbx.envd.ConnectAssertions.assertConnectError;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sbx.connect.CallContext;
 import dev.sbx.connect.ConnectCode;
-import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.ServiceDefinition;
+import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.SandboxUser;
@@ -18,20 +18,20 @@ import dev.sbx.proto.filesystem.MakeDirRequest;
 import dev.sbx.proto.filesystem.MoveRequest;
 import dev.sbx.proto.filesystem.RemoveRequest;
 import dev.sbx.proto.filesystem.StatRequest;
+import dev.sbx.testing.HostUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FilesystemServiceTest {
-  @TempDir static Path homes;
-  private static ThrowawayUser throwaway;
+  private static HostUser throwaway;
+  private static SandboxUser user;
 
   @TempDir Path dir;
 
@@ -41,26 +41,27 @@ class FilesystemServiceTest {
 
   @BeforeAll
   static void createUser() throws Exception {
-    throwaway = ThrowawayUser.create(homes.resolve("home"));
+    throwaway = HostUser.throwaway();
+    user = UserDirectory.system().byName(throwaway.name()).orElseThrow();
   }
 
   @AfterAll
-  static void removeUser() throws Exception {
+  static void removeUser() {
     if (throwaway != null) {
       throwaway.close();
     }
   }
 
   private static SandboxUser user() {
-    return throwaway.user();
+    return user;
   }
 
   private static CallContext asUser() {
-    return FakeCallContext.as(throwaway.name());
+    return FakeCallContext.create().user(throwaway.name());
   }
 
   private static CallContext asRoot() {
-    return FakeCallContext.anonymous();
+    return FakeCallContext.create();
   }
 
   @Test
@@ -107,7 +108,7 @@ class FilesystemServiceTest {
   @Test
   void anUnknownUserIsUnauthenticated() {
     assertConnectError(
-        () -> service.stat(stat("/"), FakeCallContext.as("no-such-user-xyz")),
+        () -> service.stat(stat("/"), FakeCallContext.create().user("no-such-user-xyz")),
         ConnectCode.UNAUTHENTICATED,
         "invalid username: 'no-such-user-xyz'");
   }
@@ -415,15 +416,5 @@ class FilesystemServiceTest {
 
   private static StatRequest stat(String path) {
     return StatRequest.newBuilder().setPath(path).build();
-  }
-
-  static void assertConnectError(ThrowingCallable call, ConnectCode code, String messagePart) {
-    assertThatThrownBy(call)
-        .isInstanceOfSatisfying(
-            ConnectException.class,
-            e -> {
-              assertThat(e.code()).isEqualTo(code);
-              assertThat(e.getMessage()).contains(messagePart);
-            });
   }
 }

@@ -1,6 +1,6 @@
 package dev.sbx.envd.filesystem;
 
-import static dev.sbx.envd.filesystem.FilesystemServiceTest.assertConnectError;
+import static dev.sbx.envd.ConnectAssertions.assertConnectError;
 import static dev.sbx.proto.filesystem.EventType.EVENT_TYPE_CHMOD;
 import static dev.sbx.proto.filesystem.EventType.EVENT_TYPE_CREATE;
 import static dev.sbx.proto.filesystem.EventType.EVENT_TYPE_REMOVE;
@@ -13,6 +13,10 @@ import dev.sbx.connect.CallContext;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.envd.CallHeaders;
+import dev.sbx.envd.FakeCallContext;
+import dev.sbx.envd.FakeResponseStream;
+import dev.sbx.envd.OpenDescriptors;
+import dev.sbx.envd.RunningStream;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
@@ -32,10 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,22 +61,13 @@ class WatchTest {
 
   /** A WatchDir call running on its own virtual thread, as the Connect server runs it. */
   private final class RunningWatch {
-    final FakeResponseStream<WatchDirResponse> stream = new FakeResponseStream<>();
-    final AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
-    final Thread thread;
+    final RunningStream<WatchDirResponse> call;
+    final FakeResponseStream<WatchDirResponse> stream;
     final List<FilesystemEvent> seen = new ArrayList<>();
 
     RunningWatch(WatchDirRequest request, CallContext context) {
-      thread =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      service.watchDir(request, context, stream);
-                    } catch (Throwable t) {
-                      failure.set(t);
-                    }
-                  });
+      call = RunningStream.start(s -> service.watchDir(request, context, s));
+      stream = call.stream();
       running.add(this);
     }
 
@@ -101,12 +93,12 @@ class WatchTest {
 
     void stop() throws InterruptedException {
       stream.cancel();
-      assertThat(thread.join(WAIT)).as("watch handler ends once the client is gone").isTrue();
+      assertThat(call.awaitEnd(WAIT)).as("watch handler ends once the client is gone").isTrue();
     }
   }
 
   private RunningWatch watch(WatchDirRequest request) throws InterruptedException {
-    return watch(request, FakeCallContext.anonymous());
+    return watch(request, FakeCallContext.create());
   }
 
   private RunningWatch watch(WatchDirRequest request, CallContext context)
@@ -247,8 +239,7 @@ class WatchTest {
   void keepaliveWhileIdle() throws Exception {
     RunningWatch watch =
         watch(
-            request(dir).build(),
-            FakeCallContext.withHeaders(Map.of("Keepalive-Ping-Interval", "1")));
+            request(dir).build(), FakeCallContext.create().header("Keepalive-Ping-Interval", "1"));
     long started = System.nanoTime();
     WatchDirResponse next = requireNonNull(watch.stream.next(WAIT), "no keepalive");
     assertThat(next.hasKeepalive()).isTrue();
@@ -257,24 +248,24 @@ class WatchTest {
 
   @Test
   void keepaliveIntervalHeader() {
-    assertThat(CallHeaders.keepaliveInterval(FakeCallContext.anonymous()))
+    assertThat(CallHeaders.keepaliveInterval(FakeCallContext.create()))
         .isEqualTo(Duration.ofSeconds(90));
     assertThat(
             CallHeaders.keepaliveInterval(
-                FakeCallContext.withHeaders(Map.of("keepalive-ping-interval", "50"))))
+                FakeCallContext.create().header("keepalive-ping-interval", "50")))
         .isEqualTo(Duration.ofSeconds(50));
     assertThat(
             CallHeaders.keepaliveInterval(
-                FakeCallContext.withHeaders(Map.of("Keepalive-Ping-Interval", "soon"))))
+                FakeCallContext.create().header("Keepalive-Ping-Interval", "soon")))
         .isEqualTo(Duration.ofSeconds(90));
   }
 
   @Test
   void theWatchEndsAtTheDeadline() throws Exception {
     RunningWatch watch =
-        watch(request(dir).build(), FakeCallContext.withHeaders(Map.of(), Duration.ofMillis(300)));
-    assertThat(watch.thread.join(WAIT)).isTrue();
-    assertThat(watch.failure.get())
+        watch(request(dir).build(), FakeCallContext.create().timeout(Duration.ofMillis(300)));
+    assertThat(watch.call.awaitEnd(WAIT)).isTrue();
+    assertThat(watch.call.failure())
         .isInstanceOfSatisfying(
             ConnectException.class,
             e -> assertThat(e.code()).isEqualTo(ConnectCode.DEADLINE_EXCEEDED));
@@ -285,23 +276,25 @@ class WatchTest {
     Path missing = dir.resolve("missing");
     FakeResponseStream<WatchDirResponse> stream = new FakeResponseStream<>();
     assertConnectError(
-        () -> service.watchDir(request(missing).build(), FakeCallContext.anonymous(), stream),
+        () -> service.watchDir(request(missing).build(), FakeCallContext.create(), stream),
         ConnectCode.NOT_FOUND,
         "path '" + missing + "' does not exist");
     Path file = Files.writeString(dir.resolve("file"), "x");
     assertConnectError(
-        () -> service.watchDir(request(file).build(), FakeCallContext.anonymous(), stream),
+        () -> service.watchDir(request(file).build(), FakeCallContext.create(), stream),
         ConnectCode.INVALID_ARGUMENT,
         "path is not a directory: " + file);
     assertConnectError(
         () ->
             service.createWatcher(
                 CreateWatcherRequest.newBuilder().setPath(missing.toString()).build(),
-                FakeCallContext.anonymous()),
+                FakeCallContext.create()),
         ConnectCode.NOT_FOUND,
         "does not exist");
     assertConnectError(
-        () -> service.watchDir(request(dir).build(), FakeCallContext.as("nobody-xyz"), stream),
+        () ->
+            service.watchDir(
+                request(dir).build(), FakeCallContext.create().user("nobody-xyz"), stream),
         ConnectCode.UNAUTHENTICATED,
         "invalid username: 'nobody-xyz'");
   }
@@ -328,7 +321,7 @@ class WatchTest {
                     .setRecursive(true)
                     .setIncludeEntry(true)
                     .build(),
-                FakeCallContext.anonymous())
+                FakeCallContext.create())
             .getWatcherId();
     assertThat(id).startsWith("w");
     assertThat(service.watcherCount()).isEqualTo(1);
@@ -351,20 +344,20 @@ class WatchTest {
         .allMatch(FilesystemEvent::hasEntry);
 
     service.removeWatcher(
-        RemoveWatcherRequest.newBuilder().setWatcherId(id).build(), FakeCallContext.anonymous());
+        RemoveWatcherRequest.newBuilder().setWatcherId(id).build(), FakeCallContext.create());
     assertThat(service.watcherCount()).isZero();
     assertConnectError(
         () ->
             service.getWatcherEvents(
                 GetWatcherEventsRequest.newBuilder().setWatcherId(id).build(),
-                FakeCallContext.anonymous()),
+                FakeCallContext.create()),
         ConnectCode.NOT_FOUND,
         "watcher with id " + id + " not found");
     assertConnectError(
         () ->
             service.removeWatcher(
                 RemoveWatcherRequest.newBuilder().setWatcherId("wnope").build(),
-                FakeCallContext.anonymous()),
+                FakeCallContext.create()),
         ConnectCode.NOT_FOUND,
         "watcher with id wnope not found");
   }
@@ -400,7 +393,7 @@ class WatchTest {
     Files.createDirectories(dir.resolve("x/y"));
     // warm up class loading and lazily opened JDK descriptors
     watch(request(dir).build()).stop();
-    long before = openDescriptors();
+    long before = OpenDescriptors.count();
 
     for (int i = 0; i < 5; i++) {
       RunningWatch watch = watch(request(dir).setRecursive(true).build());
@@ -415,28 +408,28 @@ class WatchTest {
                       .setPath(dir.toString())
                       .setRecursive(true)
                       .build(),
-                  FakeCallContext.anonymous())
+                  FakeCallContext.create())
               .getWatcherId();
       service.removeWatcher(
-          RemoveWatcherRequest.newBuilder().setWatcherId(id).build(), FakeCallContext.anonymous());
+          RemoveWatcherRequest.newBuilder().setWatcherId(id).build(), FakeCallContext.create());
 
       FakeResponseStream<WatchDirResponse> stream = new FakeResponseStream<>();
       assertConnectError(
           () ->
               service.watchDir(
-                  request(dir.resolve("missing")).build(), FakeCallContext.anonymous(), stream),
+                  request(dir.resolve("missing")).build(), FakeCallContext.create(), stream),
           ConnectCode.NOT_FOUND,
           "does not exist");
     }
     RunningWatch expiring =
-        watch(request(dir).build(), FakeCallContext.withHeaders(Map.of(), Duration.ofMillis(200)));
-    assertThat(expiring.thread.join(WAIT)).isTrue();
+        watch(request(dir).build(), FakeCallContext.create().timeout(Duration.ofMillis(200)));
+    assertThat(expiring.call.awaitEnd(WAIT)).isTrue();
 
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (openDescriptors() > before && System.nanoTime() < deadline) {
+    while (OpenDescriptors.count() > before && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
-    assertThat(openDescriptors()).isLessThanOrEqualTo(before);
+    assertThat(OpenDescriptors.count()).isLessThanOrEqualTo(before);
     assertThat(watchThreads()).isEmpty();
   }
 
@@ -444,7 +437,7 @@ class WatchTest {
   void closingTheServiceEndsItsWatchers() throws Exception {
     service.createWatcher(
         CreateWatcherRequest.newBuilder().setPath(dir.toString()).build(),
-        FakeCallContext.anonymous());
+        FakeCallContext.create());
     assertThat(watchThreads()).isNotEmpty();
     service.close();
     assertThat(service.watcherCount()).isZero();
@@ -460,7 +453,7 @@ class WatchTest {
           service
               .getWatcherEvents(
                   GetWatcherEventsRequest.newBuilder().setWatcherId(id).build(),
-                  FakeCallContext.anonymous())
+                  FakeCallContext.create())
               .getEventsList();
       all.addAll(drained);
       if (drained.stream().anyMatch(wanted)) {
@@ -471,13 +464,8 @@ class WatchTest {
     throw new AssertionError("no such event; drained " + all);
   }
 
-  private static long openDescriptors() throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return fds.count();
-    }
-  }
-
-  private static List<String> watchThreads() {
+  /** The names of the threads that watch a directory now. */
+  static List<String> watchThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(Thread::isAlive)
         .map(Thread::getName)

@@ -1,5 +1,6 @@
 package dev.sbx.envd.process;
 
+import static dev.sbx.envd.ConnectAssertions.assertConnectError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -8,6 +9,8 @@ import com.google.protobuf.ByteString;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.RequestStream;
+import dev.sbx.envd.FakeCallContext;
+import dev.sbx.envd.OpenDescriptors;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
@@ -28,8 +31,8 @@ import dev.sbx.proto.process.StartRequest;
 import dev.sbx.proto.process.StartResponse;
 import dev.sbx.proto.process.StreamInputRequest;
 import dev.sbx.proto.process.UpdateRequest;
+import dev.sbx.testing.HostUser;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -225,11 +228,8 @@ class ProcessServiceTest {
 
   @Test
   void runsAsTheRequestsUserWithItsGroupsAndHome() throws Exception {
-    String user = "sbxproc" + ProcessHandle.current().pid();
-    String group = user + "g";
-    try {
-      exec("groupadd", group);
-      exec("useradd", "-m", "-s", "/bin/bash", "-G", group, user);
+    try (HostUser hostUser = HostUser.throwawayWithSupplementaryGroup()) {
+      String user = hostUser.name();
       StreamCall<StartResponse> call =
           start(
               bash(
@@ -255,9 +255,6 @@ class ProcessServiceTest {
       int uid = sandboxUser.uid();
       assertThat(lines[6]).matches("Uid:\\s+" + uid + "\\s+" + uid + "\\s+" + uid + "\\s+" + uid);
       assertThat(lines[8]).matches("CapEff:\\s+0+");
-    } finally {
-      execQuietly("userdel", "-r", user);
-      execQuietly("groupdel", group);
     }
   }
 
@@ -635,7 +632,7 @@ class ProcessServiceTest {
     warmup.awaitStart();
     warmup.finish().end();
     awaitTrue("warm-up loop thread ended", () -> processThreads() == 0);
-    int fdsBefore = openDescriptors();
+    long fdsBefore = OpenDescriptors.count();
 
     int runs = 30;
     long total = 0;
@@ -654,7 +651,7 @@ class ProcessServiceTest {
         "process.Start of `true` until its end event: %.2f ms on average over %d runs%n",
         total / 1e6 / runs, runs);
     awaitTrue("loop threads ended", () -> processThreads() == 0);
-    assertThat(openDescriptors()).isEqualTo(fdsBefore);
+    assertThat(OpenDescriptors.count()).isEqualTo(fdsBefore);
   }
 
   // ---- helpers ----
@@ -774,12 +771,6 @@ class ProcessServiceTest {
     }
   }
 
-  private static int openDescriptors() throws IOException {
-    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-      return (int) fds.count();
-    }
-  }
-
   private static long processThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith("process-") && !t.getName().startsWith("process-evict"))
@@ -792,36 +783,6 @@ class ProcessServiceTest {
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime()).as(what).isLessThan(deadline);
       Thread.sleep(10);
-    }
-  }
-
-  private static void assertConnectError(
-      ThrowingRunnable call, ConnectCode code, String messagePart) {
-    assertThatThrownBy(call::run)
-        .isInstanceOf(ConnectException.class)
-        .satisfies(
-            e -> {
-              assertThat(((ConnectException) e).code()).isEqualTo(code);
-              assertThat(e.getMessage()).contains(messagePart);
-            });
-  }
-
-  @FunctionalInterface
-  private interface ThrowingRunnable {
-    void run() throws Throwable;
-  }
-
-  private static void exec(String... command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(process.waitFor()).as("%s: %s", String.join(" ", command), output).isZero();
-  }
-
-  private static void execQuietly(String... command) {
-    try {
-      new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
-    } catch (IOException | InterruptedException e) {
-      // Best-effort clean-up.
     }
   }
 }

@@ -1,79 +1,51 @@
 package dev.sbx.envd.process;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
-import dev.sbx.connect.ConnectCode;
-import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.ResponseStream;
+import dev.sbx.envd.FakeResponseStream;
+import dev.sbx.envd.RunningStream;
 import dev.sbx.proto.process.ProcessEvent;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A server-streaming call (Start or Connect) running on its own virtual thread, as the Connect
- * server would run it, with a response stream that records what the handler sends.
+ * server would run it, into a {@link FakeResponseStream} that records what the handler sends.
  */
-final class StreamCall<M extends Message> implements ResponseStream<M> {
+final class StreamCall<M extends Message> {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  private final LinkedBlockingQueue<ProcessEvent> events = new LinkedBlockingQueue<>();
   private final Function<M, ProcessEvent> eventOf;
-  private final Thread thread;
-  private volatile boolean cancelled;
-  private volatile @Nullable Throwable failure;
+  private final RunningStream<M> running;
 
-  private StreamCall(
-      Function<M, ProcessEvent> eventOf, BiConsumer<StreamCall<M>, ResponseStream<M>> handler) {
+  private StreamCall(Function<M, ProcessEvent> eventOf, RunningStream<M> running) {
     this.eventOf = eventOf;
-    this.thread =
-        Thread.ofVirtual()
-            .unstarted(
-                () -> {
-                  try {
-                    handler.accept(this, this);
-                  } catch (Throwable t) {
-                    failure = t;
-                  }
-                });
+    this.running = running;
   }
 
   static <M extends Message> StreamCall<M> run(
-      Function<M, ProcessEvent> eventOf, java.util.function.Consumer<ResponseStream<M>> handler) {
-    StreamCall<M> call = new StreamCall<>(eventOf, (c, stream) -> handler.accept(stream));
-    call.thread.start();
-    return call;
-  }
-
-  @Override
-  public void send(M message) {
-    if (cancelled) {
-      throw new ConnectException(ConnectCode.CANCELED, "client gone");
-    }
-    events.add(eventOf.apply(message));
-  }
-
-  @Override
-  public boolean isCancelled() {
-    return cancelled;
+      Function<M, ProcessEvent> eventOf, Consumer<ResponseStream<M>> handler) {
+    return new StreamCall<>(eventOf, RunningStream.start(handler::accept));
   }
 
   /** The client goes away. */
   void cancel() {
-    cancelled = true;
+    running.stream().cancel();
   }
 
   ProcessEvent next() throws InterruptedException {
-    ProcessEvent event = events.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    assertThat(event).as("an event within %s (handler failure: %s)", WAIT, failure).isNotNull();
-    return event;
+    M message = running.stream().next(WAIT);
+    assertThat(message)
+        .as("an event within %s (handler failure: %s)", WAIT, running.failure())
+        .isNotNull();
+    return eventOf.apply(requireNonNull(message));
   }
 
   /** The start event's pid (the first event must be start). */
@@ -85,16 +57,14 @@ final class StreamCall<M extends Message> implements ResponseStream<M> {
 
   /** Waits for the handler to return and gives everything it sent. */
   Result finish() throws InterruptedException {
-    assertThat(thread.join(WAIT)).as("the stream ends").isTrue();
-    List<ProcessEvent> all = new ArrayList<>();
-    events.drainTo(all);
-    return new Result(all, failure);
+    assertThat(running.awaitEnd(WAIT)).as("the stream ends").isTrue();
+    return new Result(running.stream().drain().stream().map(eventOf).toList(), running.failure());
   }
 
   /** Waits for the handler to return and gives its failure. */
   @Nullable Throwable awaitFailure() throws InterruptedException {
-    assertThat(thread.join(WAIT)).as("the stream ends").isTrue();
-    return failure;
+    assertThat(running.awaitEnd(WAIT)).as("the stream ends").isTrue();
+    return running.failure();
   }
 
   /** Waits for the handler to return and throws what it threw (for expected errors). */
@@ -106,7 +76,7 @@ final class StreamCall<M extends Message> implements ResponseStream<M> {
   }
 
   boolean isDone() {
-    return !thread.isAlive();
+    return running.isDone();
   }
 
   /** What a stream sent, in order. */
