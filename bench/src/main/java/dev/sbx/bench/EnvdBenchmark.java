@@ -71,14 +71,20 @@ public final class EnvdBenchmark {
                 client, "/bin/bash", List.of("-l", "-c", "true"), Map.of("HOME", home.toString()));
         Samples direct = commandRoundTrips(client, "/bin/true", List.of(), Map.of());
         Files.delete(home);
+        Samples spawn = localSpawns();
+        Samples health = healthRoundTrips(envd.baseUri());
         double busyRss = Machine.rssMib(envd.handle());
         System.out.println("| measure | value |");
         System.out.println("|---|---|");
         System.out.printf("| idle RSS after start | %.1f MiB |%n", idleRss);
         System.out.printf(
             "| RSS after %d commands | %.1f MiB |%n", 2 * (WARMUP_COMMANDS + COMMANDS), busyRss);
+        System.out.printf("| load average (1 min) at the end | %s |%n", Machine.loadAverage());
         printRoundTrip("`commands.run('true')` (`/bin/bash -l -c true`)", bash);
         printRoundTrip("`/bin/true` started directly", direct);
+        printRoundTrip(
+            "baseline: `/bin/true` forked by this JVM (`ProcessBuilder`), no envd", spawn);
+        printRoundTrip("baseline: `GET /health`", health);
       }
       System.out.println();
       fileThroughput(envd.baseUri());
@@ -122,6 +128,35 @@ public final class EnvdBenchmark {
     for (int i = 0; i < COMMANDS; i++) {
       long start = System.nanoTime();
       runToEnd(client, request, options);
+      samples.add(System.nanoTime() - start);
+    }
+    return samples;
+  }
+
+  /** How long this machine takes to fork, exec and reap {@code /bin/true}, without envd. */
+  private static Samples localSpawns() throws IOException, InterruptedException {
+    ProcessBuilder spawn = new ProcessBuilder("/bin/true");
+    for (int i = 0; i < WARMUP_COMMANDS; i++) {
+      spawn.start().waitFor();
+    }
+    Samples samples = new Samples(COMMANDS);
+    for (int i = 0; i < COMMANDS; i++) {
+      long start = System.nanoTime();
+      spawn.start().waitFor();
+      samples.add(System.nanoTime() - start);
+    }
+    return samples;
+  }
+
+  private Samples healthRoundTrips(URI base) throws IOException, InterruptedException {
+    HttpRequest health = HttpRequest.newBuilder(base.resolve("/health")).build();
+    for (int i = 0; i < WARMUP_COMMANDS; i++) {
+      http.send(health, HttpResponse.BodyHandlers.discarding());
+    }
+    Samples samples = new Samples(COMMANDS);
+    for (int i = 0; i < COMMANDS; i++) {
+      long start = System.nanoTime();
+      http.send(health, HttpResponse.BodyHandlers.discarding());
       samples.add(System.nanoTime() - start);
     }
     return samples;

@@ -31,6 +31,11 @@ final class Machine {
         System.getProperty("java.version"));
   }
 
+  /** The 1-minute load average, to read the other numbers by. */
+  static String loadAverage() {
+    return lines("/proc/loadavg").stream().findFirst().map(l -> l.split(" ")[0]).orElse("?");
+  }
+
   /** Resident memory of a process and all its descendants, in MiB (from /proc/PID/status). */
   static double rssMib(ProcessHandle process) {
     long kb = rssKb(process.pid());
