@@ -31,10 +31,14 @@ final class EnvdClient implements AutoCloseable {
   /** Returns once {@code GET /health} answers 204, polling until {@code timeout} has passed. */
   void awaitHealthy(String address, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    HttpRequest request =
-        HttpRequest.newBuilder(uri(address, "/health")).timeout(REQUEST_TIMEOUT).GET().build();
     String last = "no answer";
     while (true) {
+      // no request outlives the deadline
+      HttpRequest request =
+          HttpRequest.newBuilder(uri(address, "/health"))
+              .timeout(requestTimeout(deadline))
+              .GET()
+              .build();
       try {
         int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
         if (status == 204) {
@@ -112,6 +116,14 @@ final class EnvdClient implements AutoCloseable {
       }
       sleep(POLL_INTERVAL);
     }
+  }
+
+  private static Duration requestTimeout(long deadline) {
+    Duration remaining = Duration.ofNanos(deadline - System.nanoTime());
+    if (remaining.compareTo(Duration.ofMillis(1)) < 0) {
+      return Duration.ofMillis(1);
+    }
+    return remaining.compareTo(REQUEST_TIMEOUT) < 0 ? remaining : REQUEST_TIMEOUT;
   }
 
   private static URI uri(String address, String path) {

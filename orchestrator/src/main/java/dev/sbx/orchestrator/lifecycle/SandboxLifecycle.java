@@ -52,6 +52,7 @@ public final class SandboxLifecycle implements AutoCloseable {
   private final Object lock = new Object();
   private final Map<String, Sandbox> sandboxes = new HashMap<>();
   private final Set<String> creating = new HashSet<>();
+  private final Set<String> deleting = new HashSet<>();
   private boolean closed;
 
   public SandboxLifecycle(
@@ -216,30 +217,36 @@ public final class SandboxLifecycle implements AutoCloseable {
   }
 
   /**
-   * Kills the sandbox and removes its container, rootfs and network slot. A second delete of the
-   * same id fails with {@link SandboxNotFoundException}; if removing the container fails, the
-   * sandbox stays listed and the delete can be retried.
+   * Kills the sandbox and removes its container, rootfs and network slot. The sandbox stays listed
+   * until everything is removed; a delete of a sandbox already being deleted, or already gone,
+   * fails with {@link SandboxNotFoundException}. If removing the container fails, the sandbox stays
+   * listed and the delete can be retried.
    *
-   * @throws SandboxNotFoundException if there is no such sandbox
+   * @throws SandboxNotFoundException if there is no such sandbox (or it is being deleted)
    */
   public void delete(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
     Sandbox sandbox;
     synchronized (lock) {
-      sandbox = sandboxes.remove(sandboxId);
+      sandbox = sandboxes.get(sandboxId);
+      if (sandbox == null || !deleting.add(sandboxId)) {
+        throw new SandboxNotFoundException(sandboxId);
+      }
     }
-    if (sandbox == null) {
-      throw new SandboxNotFoundException(sandboxId);
-    }
+    boolean containerRemoved = false;
     try {
       runtime.remove(sandboxId);
-    } catch (RuntimeException e) {
+      containerRemoved = true;
+      network.release(sandbox.slot());
+    } finally {
       synchronized (lock) {
-        sandboxes.putIfAbsent(sandboxId, sandbox);
+        deleting.remove(sandboxId);
+        if (containerRemoved) {
+          // a failed slot release leaves its index taken in the pool, nothing in the sandbox
+          sandboxes.remove(sandboxId);
+        }
       }
-      throw e;
     }
-    network.release(sandbox.slot());
   }
 
   /**
