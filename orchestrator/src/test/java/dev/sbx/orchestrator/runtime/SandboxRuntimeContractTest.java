@@ -3,6 +3,7 @@ package dev.sbx.orchestrator.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sbx.orchestrator.fixture.TestTemplate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -52,12 +53,7 @@ abstract class SandboxRuntimeContractTest {
   protected abstract Path upperDir(String sandboxId);
 
   static Path envdDist() {
-    String property = System.getProperty("envd.dist", "../envd/target/envd-dist");
-    Path dist = Path.of(property).toAbsolutePath().normalize();
-    assertThat(dist.resolve("bin/envd"))
-        .as("envd's dist at %s: build it with ./mvnw -pl envd -am package -DskipTests", dist)
-        .isRegularFile();
-    return dist;
+    return TestTemplate.envdDist();
   }
 
   @BeforeEach

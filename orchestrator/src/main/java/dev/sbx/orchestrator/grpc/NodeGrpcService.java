@@ -1,0 +1,59 @@
+package dev.sbx.orchestrator.grpc;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.sbx.orchestrator.lifecycle.Sandbox;
+import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
+import dev.sbx.proto.orchestrator.NodeInfo;
+import dev.sbx.proto.orchestrator.NodeInfoRequest;
+import dev.sbx.proto.orchestrator.NodeServiceGrpc;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** {@code sbx.orchestrator.v1.NodeService}: what this node has and uses. */
+public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
+  private final SandboxLifecycle lifecycle;
+
+  public NodeGrpcService(SandboxLifecycle lifecycle) {
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+  }
+
+  @Override
+  public void info(NodeInfoRequest request, StreamObserver<NodeInfo> response) {
+    SandboxGrpcService.answer(response, this::info);
+  }
+
+  NodeInfo info() {
+    List<Sandbox> sandboxes = lifecycle.list();
+    return NodeInfo.newBuilder()
+        .setRuntime(lifecycle.runtime().name())
+        .setMaxSandboxes(lifecycle.capacity())
+        .setSandboxes(lifecycle.count())
+        .setHostCpuCount(Runtime.getRuntime().availableProcessors())
+        .setHostMemoryMb(hostMemoryMB())
+        .setAllocatedCpuCount(sandboxes.stream().mapToInt(s -> s.limits().cpuCount()).sum())
+        .setAllocatedMemoryMb(sandboxes.stream().mapToLong(s -> s.limits().memoryMB()).sum())
+        .addAllTemplates(lifecycle.templates().ids())
+        .setReadyNetworkSlots(lifecycle.network().readyCount())
+        .build();
+  }
+
+  /** {@code MemTotal} of {@code /proc/meminfo}, in MiB. */
+  static long hostMemoryMB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          String kb = line.substring("MemTotal:".length()).replace("kB", "").strip();
+          return Long.parseLong(kb) / 1024;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new IllegalStateException("no MemTotal in /proc/meminfo");
+  }
+}

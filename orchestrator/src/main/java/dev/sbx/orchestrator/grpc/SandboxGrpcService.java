@@ -1,0 +1,132 @@
+package dev.sbx.orchestrator.grpc;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
+import dev.sbx.orchestrator.lifecycle.SandboxNotFoundException;
+import dev.sbx.orchestrator.lifecycle.SandboxRequest;
+import dev.sbx.orchestrator.network.EgressPolicy;
+import dev.sbx.orchestrator.runtime.ResourceLimits;
+import dev.sbx.proto.orchestrator.CreateSandboxRequest;
+import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
+import dev.sbx.proto.orchestrator.DeleteSandboxResponse;
+import dev.sbx.proto.orchestrator.GetSandboxRequest;
+import dev.sbx.proto.orchestrator.ListSandboxesRequest;
+import dev.sbx.proto.orchestrator.ListSandboxesResponse;
+import dev.sbx.proto.orchestrator.Sandbox;
+import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
+import dev.sbx.proto.orchestrator.UpdateSandboxRequest;
+import io.grpc.stub.StreamObserver;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/** {@code sbx.orchestrator.v1.SandboxService} on a {@link SandboxLifecycle}. */
+public final class SandboxGrpcService extends SandboxServiceGrpc.SandboxServiceImplBase {
+  private final SandboxLifecycle lifecycle;
+
+  public SandboxGrpcService(SandboxLifecycle lifecycle) {
+    this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+  }
+
+  @Override
+  public void create(CreateSandboxRequest request, StreamObserver<Sandbox> response) {
+    answer(response, () -> ProtoMapping.toProto(lifecycle.create(toRequest(request))));
+  }
+
+  static SandboxRequest toRequest(CreateSandboxRequest request) {
+    ResourceLimits defaults = ResourceLimits.DEFAULT;
+    if (request.getCpuCount() < 0 || request.getMemoryMb() < 0) {
+      throw new IllegalArgumentException("cpu_count and memory_mb must not be negative");
+    }
+    ResourceLimits limits =
+        new ResourceLimits(
+            request.getCpuCount() == 0 ? defaults.cpuCount() : request.getCpuCount(),
+            request.getMemoryMb() == 0 ? defaults.memoryMB() : request.getMemoryMb(),
+            defaults.pidsLimit());
+    return new SandboxRequest(
+        request.getSandboxId(),
+        request.getTemplateId(),
+        limits,
+        new LinkedHashMap<>(request.getEnvVarsMap()),
+        request.getMetadataMap(),
+        emptyToNull(request.getEnvdAccessToken()),
+        emptyToNull(request.getDefaultUser()),
+        emptyToNull(request.getDefaultWorkdir()),
+        request.hasEndTime() ? ProtoMapping.toInstant(request.getEndTime()) : null,
+        request.hasEgress() ? ProtoMapping.toPolicy(request.getEgress()) : EgressPolicy.NONE);
+  }
+
+  @Override
+  public void get(GetSandboxRequest request, StreamObserver<Sandbox> response) {
+    answer(
+        response,
+        () ->
+            ProtoMapping.toProto(
+                lifecycle
+                    .get(request.getSandboxId())
+                    .orElseThrow(() -> new SandboxNotFoundException(request.getSandboxId()))));
+  }
+
+  @Override
+  public void list(ListSandboxesRequest request, StreamObserver<ListSandboxesResponse> response) {
+    answer(
+        response,
+        () ->
+            ListSandboxesResponse.newBuilder()
+                .addAllSandboxes(
+                    lifecycle.list().stream()
+                        .sorted(
+                            Comparator.comparing(dev.sbx.orchestrator.lifecycle.Sandbox::sandboxId))
+                        .map(ProtoMapping::toProto)
+                        .toList())
+                .build());
+  }
+
+  @Override
+  public void delete(DeleteSandboxRequest request, StreamObserver<DeleteSandboxResponse> response) {
+    answer(
+        response,
+        () -> {
+          lifecycle.delete(request.getSandboxId());
+          return DeleteSandboxResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void update(UpdateSandboxRequest request, StreamObserver<Sandbox> response) {
+    answer(
+        response,
+        () -> {
+          String id = request.getSandboxId();
+          EgressPolicy egress =
+              request.hasEgress() ? ProtoMapping.toPolicy(request.getEgress()) : null;
+          var sandbox = lifecycle.get(id).orElseThrow(() -> new SandboxNotFoundException(id));
+          if (request.hasEndTime()) {
+            sandbox = lifecycle.updateEndTime(id, ProtoMapping.toInstant(request.getEndTime()));
+          }
+          if (egress != null) {
+            sandbox = lifecycle.updateEgress(id, egress);
+          }
+          return ProtoMapping.toProto(sandbox);
+        });
+  }
+
+  private static @Nullable String emptyToNull(String value) {
+    return value.isEmpty() ? null : value;
+  }
+
+  /** Runs {@code call} and sends its result, or the status its exception maps to. */
+  static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
+    T result;
+    try {
+      result = call.get();
+    } catch (RuntimeException e) {
+      response.onError(StatusMapping.toStatus(e));
+      return;
+    }
+    response.onNext(result);
+    response.onCompleted();
+  }
+}

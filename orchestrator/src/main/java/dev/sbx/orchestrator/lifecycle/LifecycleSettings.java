@@ -1,0 +1,62 @@
+package dev.sbx.orchestrator.lifecycle;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How {@link SandboxLifecycle} creates sandboxes.
+ *
+ * @param envdDist envd's directory ({@code envd/target/envd-dist}), mounted read-only at {@code
+ *     /opt/sbx} in every sandbox
+ * @param maxSandboxes the most sandboxes at once (those being created included)
+ * @param healthTimeout how long envd may take to answer {@code /health} with 204 after start
+ * @param reaperInterval how often sandboxes past their end time are looked for
+ * @param nameservers the sandboxes' {@code /etc/resolv.conf} name servers (empty: none)
+ */
+public record LifecycleSettings(
+    Path envdDist,
+    int maxSandboxes,
+    Duration healthTimeout,
+    Duration reaperInterval,
+    List<String> nameservers) {
+
+  public LifecycleSettings {
+    requireNonNull(envdDist, "envdDist");
+    requireNonNull(healthTimeout, "healthTimeout");
+    requireNonNull(reaperInterval, "reaperInterval");
+    nameservers = List.copyOf(requireNonNull(nameservers, "nameservers"));
+    if (maxSandboxes < 1) {
+      throw new IllegalArgumentException("maxSandboxes must be at least 1: " + maxSandboxes);
+    }
+    if (healthTimeout.isNegative() || healthTimeout.isZero()) {
+      throw new IllegalArgumentException("healthTimeout must be positive: " + healthTimeout);
+    }
+    if (reaperInterval.isNegative() || reaperInterval.isZero()) {
+      throw new IllegalArgumentException("reaperInterval must be positive: " + reaperInterval);
+    }
+  }
+
+  /** 100 sandboxes, envd healthy within 30 s, end times checked every second, no DNS. */
+  public static LifecycleSettings of(Path envdDist) {
+    return new LifecycleSettings(
+        envdDist, 100, Duration.ofSeconds(30), Duration.ofSeconds(1), List.of());
+  }
+
+  public LifecycleSettings withMaxSandboxes(int maxSandboxes) {
+    return new LifecycleSettings(
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers);
+  }
+
+  public LifecycleSettings withHealthTimeout(Duration healthTimeout) {
+    return new LifecycleSettings(
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers);
+  }
+
+  public LifecycleSettings withReaperInterval(Duration reaperInterval) {
+    return new LifecycleSettings(
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers);
+  }
+}
