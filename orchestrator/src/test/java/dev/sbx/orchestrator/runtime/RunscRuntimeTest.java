@@ -26,7 +26,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * live below {@code /sbxt}, removed after the class.
  */
 class RunscRuntimeTest extends SandboxRuntimeContractTest {
-  static final String CGROUP_PARENT = "sbxt";
+  static final String CGROUP_PARENT = "sbxt-runsc";
   static final long MIN_RELEASE = 20240729;
 
   @BeforeAll
