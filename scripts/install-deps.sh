@@ -43,6 +43,74 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# gVisor's runsc, the orchestrator's second runtime: the sandboxes need its systrap platform, which
+# bookworm's runsc (20221219, ptrace only) lacks and bookworm-backports' (20240729) has. When runsc is
+# missing or older, the backports suite is enabled from the machine's own Debian source (its URI, the
+# same keyring) and runsc installed from it.
+runsc_min_release=20240729
+runsc_release() {
+  command -v runsc >/dev/null 2>&1 || { echo 0; return; }
+  # "runsc version release-20240729.0" (upstream) or "runsc version 0.0~20240729.0" (Debian)
+  runsc --version 2>/dev/null | sed -n 's/^runsc version [^0-9]*\(0\.0~\)\{0,1\}\([0-9]\{8\}\).*/\2/p' |
+    head -n1 | grep . || echo 0
+}
+# the URIs and Signed-By of the deb822 stanza (or one-line entry) that serves $1, e.g. bookworm
+debian_source_of() {
+  local suite=$1 file
+  for file in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$file" ] || continue
+    awk -v suite="$suite" '
+      function flush() { if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uris != "") { print uris "|" signed; found = 1; exit } }
+      /^[ \t]*$/ { flush(); types = suites = uris = signed = ""; next }
+      /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
+      /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+      /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $1 }
+      /^Signed-By:/ { sub(/^Signed-By:[ \t]*/, ""); signed = $0 }
+      END { if (!found) flush() }' "$file" | head -n1 | grep . && return
+  done
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$file" ] || continue
+    awk -v suite="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++;
+      if ($(i + 1) == suite) { print $i "|"; exit } }' "$file" | head -n1 | grep . && return
+  done
+  return 1
+}
+install_runsc() {
+  [ "$(runsc_release)" -ge "$runsc_min_release" ] && return
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: runsc $runsc_min_release or newer is missing; run as root to install it." >&2
+    exit 1
+  fi
+  local codename source uri signed list
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  list=/etc/apt/sources.list.d/sbx-${codename}-backports.sources
+  if ! apt-cache policy 2>/dev/null | grep -q " ${codename}-backports/main "; then
+    if ! source=$(debian_source_of "$codename"); then
+      echo "install-deps.sh: no apt source serves $codename; cannot enable ${codename}-backports for runsc" >&2
+      exit 1
+    fi
+    uri=${source%%|*}
+    signed=${source#*|}
+    echo "enabling ${codename}-backports from $uri (for runsc) in $list"
+    {
+      echo "Types: deb"
+      echo "URIs: $uri"
+      echo "Suites: ${codename}-backports"
+      echo "Components: main"
+      [ -z "$signed" ] || echo "Signed-By: $signed"
+    } >"$list"
+  fi
+  echo "installing: runsc from ${codename}-backports"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends -t "${codename}-backports" runsc >/dev/null
+  if [ "$(runsc_release)" -lt "$runsc_min_release" ]; then
+    echo "install-deps.sh: runsc $(runsc_release) installed, $runsc_min_release or newer needed" >&2
+    exit 1
+  fi
+}
+case "$purpose" in orchestrator | test) install_runsc ;; esac
+
 if [ "$purpose" = test ]; then
   # the e2b SDK (2.45 and 2.51) declares node ">=20.18.1 <21 || >=22"; say so early if it is older
   if ! node -e 'const [a,b,c]=process.versions.node.split(".").map(Number); process.exit(a>=22||(a===20&&(b>18||(b===18&&c>=1)))?0:1)'; then

@@ -55,6 +55,13 @@ class RuncRuntimeTest extends SandboxRuntimeContractTest {
         CGROUP_PARENT);
   }
 
+  @Override
+  protected boolean hasBehavior(Behavior behavior) {
+    return switch (behavior) {
+      case OOM_KILLS_ONLY_THE_PROCESS, PIDS_LIMIT_FAILS_ONLY_THE_FORK -> true;
+    };
+  }
+
   RuncRuntime runc() {
     return (RuncRuntime) runtime;
   }

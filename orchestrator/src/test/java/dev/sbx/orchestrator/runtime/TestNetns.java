@@ -20,11 +20,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A private network namespace for runtime tests ({@code ip netns add sbxt-…}) holding only a
- * loopback interface that is up, and HTTP requests to its loopback made from a thread that entered
- * it ({@code setns(2)}): no veth, no address outside the namespace, no packet leaves it.
+ * A private network namespace for runtime tests ({@code ip netns add sbxt-…}) holding a loopback
+ * interface that is up, and HTTP requests to its loopback made from a thread that entered it
+ * ({@code setns(2)}): no address outside the namespace, no packet leaves it. {@link #createLinked}
+ * adds an {@code eth0} with an address, its veth peer in a second private namespace from which the
+ * requests are made (for runtimes with their own network stack, which the namespace's loopback does
+ * not reach); the pair's /30 is drawn from {@code 10.231.240.0/20} and exists only inside the two
+ * namespaces.
  */
 @SuppressWarnings("restricted") // setns(2) is what this class is for
 final class TestNetns implements AutoCloseable {
@@ -52,15 +57,19 @@ final class TestNetns implements AutoCloseable {
   }
 
   private final String name;
+  private final @Nullable String peer;
+  private final @Nullable String address;
 
-  private TestNetns(String name) {
+  private TestNetns(String name, @Nullable String peer, @Nullable String address) {
     this.name = name;
+    this.peer = peer;
+    this.address = address;
   }
 
   static TestNetns create() throws IOException, InterruptedException {
     String name = "sbxt-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
     run("ip", "netns", "add", name);
-    TestNetns netns = new TestNetns(name);
+    TestNetns netns = new TestNetns(name, null, null);
     try {
       run("ip", "-n", name, "link", "set", "lo", "up");
     } catch (IOException | RuntimeException e) {
@@ -70,13 +79,72 @@ final class TestNetns implements AutoCloseable {
     return netns;
   }
 
+  /**
+   * A namespace whose {@code eth0} has {@code 10.231.x.y+2/30}, its veth peer ({@code y+1}) in a
+   * second namespace {@code <name>p}, from which {@link #httpStatus} asks {@code y+2}.
+   */
+  static TestNetns createLinked() throws IOException, InterruptedException {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String name = "sbxt-" + Long.toHexString(random.nextLong() >>> 16);
+    String subnet = "10.231." + (240 + random.nextInt(16)) + ".";
+    int base = 4 * random.nextInt(64);
+    String address = subnet + (base + 2);
+    TestNetns netns = new TestNetns(name, name + "p", address);
+    try {
+      run("ip", "netns", "add", name);
+      run("ip", "netns", "add", name + "p");
+      run(
+          "ip",
+          "-n",
+          name + "p",
+          "link",
+          "add",
+          "sbxt-peer",
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "eth0",
+          "netns",
+          name);
+      run("ip", "-n", name, "address", "add", address + "/30", "dev", "eth0");
+      run("ip", "-n", name, "link", "set", "eth0", "up");
+      run("ip", "-n", name, "link", "set", "lo", "up");
+      run(
+          "ip",
+          "-n",
+          name + "p",
+          "address",
+          "add",
+          subnet + (base + 1) + "/30",
+          "dev",
+          "sbxt-peer");
+      run("ip", "-n", name + "p", "link", "set", "sbxt-peer", "up");
+    } catch (IOException | RuntimeException e) {
+      netns.close();
+      throw e;
+    }
+    return netns;
+  }
+
+  /** The name of the namespace ({@code ip netns}). */
+  String name() {
+    return name;
+  }
+
+  /** The address of {@code eth0} in a {@link #createLinked} namespace, or null. */
+  @Nullable String address() {
+    return address;
+  }
+
   Path path() {
     return Path.of("/run/netns", name);
   }
 
   /**
-   * {@code GET path} to {@code 127.0.0.1:port} in the namespace: the status code, or -1 if the
-   * connection is refused (nothing listens yet).
+   * {@code GET path} to {@code 127.0.0.1:port} in the namespace (in a linked one: to its {@code
+   * eth0} address, from the peer namespace): the status code, or -1 if the connection is refused or
+   * unanswered within 2 s (nothing listens yet, or no one holds the address).
    */
   int httpStatus(int port, String path) throws IOException, InterruptedException {
     CompletableFuture<Integer> status = new CompletableFuture<>();
@@ -86,8 +154,12 @@ final class TestNetns implements AutoCloseable {
         .start(
             () -> {
               try {
-                enter(path());
-                status.complete(get(port, path));
+                enter(peer != null ? Path.of("/run/netns", peer) : path());
+                InetAddress target =
+                    address != null
+                        ? InetAddress.getByName(address)
+                        : InetAddress.getLoopbackAddress();
+                status.complete(get(target, port, path));
               } catch (Throwable e) {
                 status.completeExceptionally(e);
               }
@@ -102,11 +174,11 @@ final class TestNetns implements AutoCloseable {
     }
   }
 
-  private static int get(int port, String path) throws IOException {
+  private static int get(InetAddress target, int port, String path) throws IOException {
     try (Socket socket = new Socket()) {
       try {
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
-      } catch (java.net.ConnectException refused) {
+        socket.connect(new InetSocketAddress(target, port), 2000);
+      } catch (java.net.ConnectException | java.net.SocketTimeoutException refusedOrUnanswered) {
         return -1;
       }
       socket.setSoTimeout(5000);
@@ -147,6 +219,9 @@ final class TestNetns implements AutoCloseable {
   public void close() throws IOException, InterruptedException {
     if (Files.exists(path())) {
       run("ip", "netns", "delete", name);
+    }
+    if (peer != null && Files.exists(Path.of("/run/netns", peer))) {
+      run("ip", "netns", "delete", peer);
     }
   }
 
