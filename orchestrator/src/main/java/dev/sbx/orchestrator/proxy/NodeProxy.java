@@ -149,7 +149,11 @@ public final class NodeProxy implements AutoCloseable {
   }
 
   private void handle(HttpServerRequest request) {
-    request.pause();
+    boolean hasBody = hasBody(request);
+    if (hasBody) {
+      // held back until it is piped to the sandbox (or drained after an error)
+      request.pause();
+    }
     HostAndPort authority = request.authority();
     SandboxTarget target;
     try {
@@ -184,7 +188,7 @@ public final class NodeProxy implements AutoCloseable {
                 sendError(request, ProxyError.portNotOpen(target.sandboxId(), target.port()));
                 return;
               }
-              forward(request, dialed.result(), authority);
+              forward(request, dialed.result(), authority, hasBody);
             });
   }
 
@@ -206,7 +210,10 @@ public final class NodeProxy implements AutoCloseable {
   }
 
   private void forward(
-      HttpServerRequest request, HttpClientRequest upstream, @Nullable HostAndPort authority) {
+      HttpServerRequest request,
+      HttpClientRequest upstream,
+      @Nullable HostAndPort authority,
+      boolean hasBody) {
     boolean upgrade = isUpgrade(request);
     copyEndToEnd(request.headers(), upstream.headers());
     if (authority != null) {
@@ -233,13 +240,12 @@ public final class NodeProxy implements AutoCloseable {
       return;
     }
     Future<HttpClientResponse> answer;
-    if (hasBody(request)) {
+    if (hasBody) {
       if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
         upstream.setChunked(true);
       }
       answer = upstream.send(request);
     } else {
-      request.resume();
       answer = upstream.send();
     }
     answer.onComplete(
@@ -312,7 +318,9 @@ public final class NodeProxy implements AutoCloseable {
   }
 
   private static void sendPlainText(HttpServerRequest request, int status, String text) {
-    request.resume();
+    if (!request.isEnded()) {
+      request.resume();
+    }
     request
         .response()
         .setStatusCode(status)
@@ -322,7 +330,9 @@ public final class NodeProxy implements AutoCloseable {
   }
 
   private static void sendError(HttpServerRequest request, ProxyError error) {
-    request.resume();
+    if (!request.isEnded()) {
+      request.resume();
+    }
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       return;

@@ -108,6 +108,7 @@ class NodeProxyTest {
                       request
                           .response()
                           .putHeader("X-Seen-Method", request.method().name())
+                          .putHeader("X-Seen-Peer", String.valueOf(request.remoteAddress()))
                           .putHeader("X-Seen-Uri", request.uri())
                           .putHeader("X-Seen-Host", String.valueOf(request.getHeader("Host")))
                           .putHeader("X-Seen-Custom", String.valueOf(request.getHeader("X-Custom")))
@@ -128,6 +129,7 @@ class NodeProxyTest {
       left -= n;
     }
     if (left == 0) {
+      response.drainHandler(null);
       response.end();
       return;
     }
@@ -149,20 +151,21 @@ class NodeProxyTest {
   }
 
   private static Answer send(RequestOptions options, @Nullable String body) throws Exception {
-    return await(
-        client
-            .request(options)
-            .compose(request -> body == null ? request.send() : request.send(body))
-            .compose(
-                response ->
-                    response
-                        .body()
-                        .map(
-                            b ->
-                                new Answer(
-                                    response.statusCode(),
-                                    response.headers(),
-                                    b.toString(StandardCharsets.UTF_8)))));
+    return onLoop(
+        () ->
+            client
+                .request(options)
+                .compose(request -> body == null ? request.send() : request.send(body))
+                .compose(
+                    response ->
+                        response
+                            .body()
+                            .map(
+                                b ->
+                                    new Answer(
+                                        response.statusCode(),
+                                        response.headers(),
+                                        b.toString(StandardCharsets.UTF_8)))));
   }
 
   private static Answer get(String host, String uri, String... headers) throws Exception {
@@ -175,6 +178,26 @@ class NodeProxyTest {
 
   private static String sandboxHost(int port) {
     return port + "-" + SANDBOX + ".sbx.test";
+  }
+
+  /**
+   * Runs a chain of client calls on an event loop, so that response handlers are in place before
+   * the first byte can arrive (set from the test thread, they could miss it).
+   */
+  private static <T> T onLoop(java.util.function.Supplier<Future<T>> work) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    vertx.runOnContext(
+        v ->
+            work.get()
+                .onComplete(
+                    done -> {
+                      if (done.succeeded()) {
+                        result.complete(done.result());
+                      } else {
+                        result.completeExceptionally(done.cause());
+                      }
+                    }));
+    return result.get(30, TimeUnit.SECONDS);
   }
 
   private static <T> T await(Future<T> future) throws Exception {
@@ -213,24 +236,34 @@ class NodeProxyTest {
   void hostWithoutPortIsPreservedAsSent() throws Exception {
     String host = sandboxHost(upstream.actualPort()) + "";
     Answer answer =
-        await(
-            client
-                .request(viaProxy(HttpMethod.GET, host, "/plain"))
-                .compose(
-                    request -> {
-                      request.authority(HostAndPort.authority(host));
-                      return request.send();
-                    })
-                .compose(
-                    response ->
-                        response
-                            .body()
-                            .map(
-                                b ->
-                                    new Answer(
-                                        response.statusCode(), response.headers(), b.toString()))));
+        onLoop(
+            () ->
+                client
+                    .request(viaProxy(HttpMethod.GET, host, "/plain"))
+                    .compose(
+                        request -> {
+                          request.authority(HostAndPort.authority(host));
+                          return request.send();
+                        })
+                    .compose(
+                        response ->
+                            response
+                                .body()
+                                .map(
+                                    b ->
+                                        new Answer(
+                                            response.statusCode(),
+                                            response.headers(),
+                                            b.toString()))));
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.headers().get("X-Seen-Host")).isEqualTo(host);
+  }
+
+  @Test
+  void upstreamConnectionsAreKeptAlive() throws Exception {
+    String first = get(sandboxHost(upstream.actualPort()), "/one").headers().get("X-Seen-Peer");
+    String second = get(sandboxHost(upstream.actualPort()), "/two").headers().get("X-Seen-Peer");
+    assertThat(first).isNotEqualTo("null").isEqualTo(second);
   }
 
   @Test
@@ -373,20 +406,21 @@ class NodeProxyTest {
     CompletableFuture<String> first = new CompletableFuture<>();
     StringBuilder all = new StringBuilder();
     CompletableFuture<String> done = new CompletableFuture<>();
-    await(
-        client
-            .request(viaProxy(HttpMethod.GET, sandboxHost(upstream.actualPort()), "/stream"))
-            .compose(HttpClientRequest::send)
-            .map(
-                response -> {
-                  response.handler(
-                      chunk -> {
-                        all.append(chunk.toString(StandardCharsets.UTF_8));
-                        first.complete(all.toString());
-                      });
-                  response.endHandler(v -> done.complete(all.toString()));
-                  return response;
-                }));
+    onLoop(
+        () ->
+            client
+                .request(viaProxy(HttpMethod.GET, sandboxHost(upstream.actualPort()), "/stream"))
+                .compose(HttpClientRequest::send)
+                .map(
+                    response -> {
+                      response.handler(
+                          chunk -> {
+                            all.append(chunk.toString(StandardCharsets.UTF_8));
+                            first.complete(all.toString());
+                          });
+                      response.endHandler(v -> done.complete(all.toString()));
+                      return response;
+                    }));
     // the upstream sends "second" only after this release, so "first" must arrive on its own
     assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("first");
     assertThat(done).isNotDone();
@@ -396,16 +430,27 @@ class NodeProxyTest {
 
   @Test
   void requestChunksPassOneByOne() throws Exception {
+    CompletableFuture<String> body = new CompletableFuture<>();
     HttpClientRequest request =
-        await(
-            client.request(
-                viaProxy(HttpMethod.POST, sandboxHost(upstream.actualPort()), "/upload-stream")));
-    request.setChunked(true);
-    Future<HttpClientResponse> response = request.response();
+        onLoop(
+            () ->
+                client
+                    .request(
+                        viaProxy(
+                            HttpMethod.POST, sandboxHost(upstream.actualPort()), "/upload-stream"))
+                    .map(
+                        created -> {
+                          created.setChunked(true);
+                          created
+                              .response()
+                              .compose(HttpClientResponse::body)
+                              .onSuccess(b -> body.complete(b.toString()));
+                          return created;
+                        }));
     await(request.write("one"));
     assertThat(UPLOAD_FIRST_CHUNK.get(10, TimeUnit.SECONDS)).isEqualTo("one");
     await(request.end("two"));
-    assertThat(await(response.compose(HttpClientResponse::body)).toString()).isEqualTo("onetwo");
+    assertThat(body.get(10, TimeUnit.SECONDS)).isEqualTo("onetwo");
   }
 
   @Test
@@ -435,36 +480,42 @@ class NodeProxyTest {
   @Test
   void largeUploadAndDownloadStreamThrough() throws Exception {
     long size = 100L * 1024 * 1024;
-    HttpClientRequest upload =
-        await(
-            client.request(
-                viaProxy(HttpMethod.POST, sandboxHost(upstream.actualPort()), "/count")));
-    upload.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size));
-    Future<HttpClientResponse> uploaded = upload.response();
-    writeZerosTo(upload, size);
-    assertThat(await(uploaded.compose(HttpClientResponse::body)).toString())
-        .isEqualTo(Long.toString(size));
+    CompletableFuture<String> counted = new CompletableFuture<>();
+    onLoop(
+        () ->
+            client
+                .request(viaProxy(HttpMethod.POST, sandboxHost(upstream.actualPort()), "/count"))
+                .map(
+                    upload -> {
+                      upload.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size));
+                      upload
+                          .response()
+                          .compose(HttpClientResponse::body)
+                          .onSuccess(b -> counted.complete(b.toString()));
+                      upload.setWriteQueueMaxSize(256 * 1024);
+                      pump(upload, size);
+                      return upload;
+                    }));
+    assertThat(counted.get(60, TimeUnit.SECONDS)).isEqualTo(Long.toString(size));
 
     AtomicLong received = new AtomicLong();
     CompletableFuture<Long> end = new CompletableFuture<>();
-    await(
-        client
-            .request(
-                viaProxy(
-                    HttpMethod.GET, sandboxHost(upstream.actualPort()), "/download?size=" + size))
-            .compose(HttpClientRequest::send)
-            .map(
-                response -> {
-                  response.handler(chunk -> received.addAndGet(chunk.length()));
-                  response.endHandler(v -> end.complete(received.get()));
-                  return response;
-                }));
+    onLoop(
+        () ->
+            client
+                .request(
+                    viaProxy(
+                        HttpMethod.GET,
+                        sandboxHost(upstream.actualPort()),
+                        "/download?size=" + size))
+                .compose(HttpClientRequest::send)
+                .map(
+                    response -> {
+                      response.handler(chunk -> received.addAndGet(chunk.length()));
+                      response.endHandler(v -> end.complete(received.get()));
+                      return response;
+                    }));
     assertThat(end.get(60, TimeUnit.SECONDS)).isEqualTo(size);
-  }
-
-  private static void writeZerosTo(HttpClientRequest request, long remaining) {
-    request.exceptionHandler(e -> {}).setWriteQueueMaxSize(256 * 1024);
-    vertx.runOnContext(v -> pump(request, remaining));
   }
 
   private static void pump(HttpClientRequest request, long remaining) {
@@ -475,6 +526,7 @@ class NodeProxyTest {
       left -= n;
     }
     if (left == 0) {
+      request.drainHandler(null);
       request.end();
       return;
     }
