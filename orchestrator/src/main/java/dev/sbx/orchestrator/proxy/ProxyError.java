@@ -1,0 +1,106 @@
+package dev.sbx.orchestrator.proxy;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.gson.JsonObject;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An error the proxy answers itself (E2B wire protocol §3.2, error table): JSON {@code
+ * {"sandboxId","message",["port",]"code"}} for programs, a small HTML page for browser navigations.
+ *
+ * @param status the HTTP status, repeated as {@code code}
+ * @param sandboxId the sandbox the request was for
+ * @param message the human-readable message
+ * @param port the closed port, only for "port is not open"
+ */
+public record ProxyError(int status, String sandboxId, String message, @Nullable Integer port) {
+
+  /** Content type of the JSON bodies. */
+  public static final String JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+  /** Content type of the HTML pages. */
+  public static final String HTML_CONTENT_TYPE = "text/html; charset=utf-8";
+
+  /** Checks the fields. */
+  public ProxyError {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(message, "message");
+  }
+
+  /** 502: no sandbox with this id runs on this host. */
+  public static ProxyError sandboxNotFound(String sandboxId) {
+    return new ProxyError(502, sandboxId, "The sandbox was not found", null);
+  }
+
+  /** 502: the sandbox runs but nothing accepted a connection on the port, after the retries. */
+  public static ProxyError portNotOpen(String sandboxId, int port) {
+    return new ProxyError(502, sandboxId, "The sandbox is running but port is not open", port);
+  }
+
+  /** 404: one of envd's control routes, which only the orchestrator may call. */
+  public static ProxyError controlRoute(String sandboxId) {
+    return new ProxyError(
+        404, sandboxId, "This path is an internal route of the sandbox and is not reachable", null);
+  }
+
+  /**
+   * Whether a request looks like a browser navigation: a browser User-Agent, no {@code Accept}
+   * asking for JSON, and not marked as script-initiated by {@code Sec-Fetch-Mode}.
+   */
+  public static boolean isBrowserNavigation(
+      @Nullable String userAgent, @Nullable String accept, @Nullable String secFetchMode) {
+    if (userAgent == null || !userAgent.startsWith("Mozilla/")) {
+      return false;
+    }
+    if (accept != null && accept.toLowerCase(Locale.ROOT).contains("application/json")) {
+      return false;
+    }
+    return secFetchMode == null || secFetchMode.equalsIgnoreCase("navigate");
+  }
+
+  /** The JSON body. */
+  public String json() {
+    JsonObject body = new JsonObject();
+    body.addProperty("sandboxId", sandboxId);
+    body.addProperty("message", message);
+    if (port != null) {
+      body.addProperty("port", port);
+    }
+    body.addProperty("code", status);
+    return body.toString();
+  }
+
+  /** The HTML page for browsers. */
+  public String html() {
+    String text = escape(message);
+    String detail = port == null ? "" : " (port " + port + ")";
+    return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+        + text
+        + "</title></head>\n<body><h1>"
+        + text
+        + "</h1>\n<p>Sandbox <code>"
+        + escape(sandboxId)
+        + "</code>"
+        + detail
+        + ", error "
+        + status
+        + ".</p></body></html>\n";
+  }
+
+  private static String escape(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '<' -> out.append("&lt;");
+        case '>' -> out.append("&gt;");
+        case '&' -> out.append("&amp;");
+        case '"' -> out.append("&quot;");
+        case '\'' -> out.append("&#39;");
+        default -> out.append(c);
+      }
+    }
+    return out.toString();
+  }
+}
