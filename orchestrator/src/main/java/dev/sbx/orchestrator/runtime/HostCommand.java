@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** Runs a host command (runc) to completion with a deadline. */
+/** Runs a host command (runc, runsc, nsenter) to completion with a deadline. */
 final class HostCommand {
   private static final File DEV_NULL = new File("/dev/null");
 
@@ -64,15 +64,16 @@ final class HostCommand {
   }
 
   /**
-   * Runs {@code args} with stdin, stdout and stderr on /dev/null: for {@code runc run -d}, whose
-   * container inherits them (a pipe would never reach EOF, a file would grow).
+   * Runs {@code args} with stdin and stdout on /dev/null and stderr to {@code stderr}, giving the
+   * exit code (-1 if killed at the deadline): for {@code run -d}, whose container inherits them (a
+   * pipe would never reach EOF, a file would grow).
    */
-  static int runDetached(List<String> args, Duration timeout) {
+  static int runDetached(List<String> args, ProcessBuilder.Redirect stderr, Duration timeout) {
     ProcessBuilder builder =
         new ProcessBuilder(args)
             .redirectInput(DEV_NULL)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(ProcessBuilder.Redirect.DISCARD);
+            .redirectError(stderr);
     try {
       Process process = builder.start();
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

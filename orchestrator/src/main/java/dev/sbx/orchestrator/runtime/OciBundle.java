@@ -3,6 +3,8 @@ package dev.sbx.orchestrator.runtime;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.sbx.orchestrator.rootfs.DirectoryTree;
+import dev.sbx.orchestrator.rootfs.MountTable;
 import dev.sbx.orchestrator.rootfs.OverlayRootfs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -19,7 +23,8 @@ import java.util.function.Consumer;
  * sandbox's directory {@code <sandboxesDir>/<id>/} holding the overlay ({@link OverlayRootfs}:
  * {@code upper/}, {@code work/}, mounted at {@code rootfs/}), the generated {@code hosts} and
  * {@code resolv.conf} and {@code config.json} ({@link OciConfig}); and the sandbox's cgroup
- * directories.
+ * directories. It also holds what both runtimes do with these around their CLI: undo a failed
+ * create, find and list what is left of a sandbox, remove it.
  */
 final class OciBundle {
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
@@ -93,5 +98,59 @@ final class OciBundle {
       dirs.add(unified);
     }
     return dirs;
+  }
+
+  /**
+   * Removes what {@code create} left of a sandbox after {@code e} (with {@code remove}) and gives
+   * the exception to throw: {@code e} itself if it is a {@link SandboxRuntimeException}.
+   */
+  static SandboxRuntimeException createFailed(String sandboxId, Exception e, Runnable remove) {
+    try {
+      remove.run();
+    } catch (RuntimeException cleanup) {
+      e.addSuppressed(cleanup);
+    }
+    if (e instanceof SandboxRuntimeException sre) {
+      return sre;
+    }
+    return new SandboxRuntimeException("cannot create sandbox " + sandboxId + ": " + e, e);
+  }
+
+  /** An orphan if the sandbox's directory or one of its cgroups is left, else empty. */
+  static Optional<RuntimeSandbox> orphan(String sandboxId, Path dir, List<Path> cgroups) {
+    return Files.exists(dir) || !cgroups.isEmpty()
+        ? Optional.of(new RuntimeSandbox(sandboxId, SandboxState.ORPHANED, 0))
+        : Optional.empty();
+  }
+
+  /** Adds an orphan for each sandbox directory in {@code sandboxesDir} not yet in {@code found}. */
+  static void addOrphans(Path sandboxesDir, Map<String, RuntimeSandbox> found) {
+    if (!Files.isDirectory(sandboxesDir)) {
+      return;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(sandboxesDir)) {
+      for (Path dir : dirs) {
+        String sandboxId = dir.getFileName().toString();
+        found.putIfAbsent(sandboxId, new RuntimeSandbox(sandboxId, SandboxState.ORPHANED, 0));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Removes the sandbox's cgroup directories (rmdir: the runtime leaves none unless it crashed
+   * half-way), unmounts everything below {@code dir} and deletes it.
+   */
+  static void remove(Path dir, List<Path> cgroups) {
+    for (Path cgroup : cgroups) {
+      try {
+        Files.deleteIfExists(cgroup);
+      } catch (IOException e) {
+        throw new SandboxRuntimeException("cannot remove cgroup " + cgroup + ": " + e, e);
+      }
+    }
+    MountTable.unmountBelow(dir);
+    DirectoryTree.delete(dir);
   }
 }

@@ -3,17 +3,10 @@ package dev.sbx.orchestrator.runtime;
 import static java.util.Objects.requireNonNull;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import dev.sbx.orchestrator.rootfs.DirectoryTree;
-import dev.sbx.orchestrator.rootfs.MountTable;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@link SandboxRuntime} on gVisor's {@code runsc} CLI (tested with Debian's 20240729, systrap
@@ -51,9 +43,7 @@ import java.util.concurrent.TimeUnit;
  * cgroup files.
  */
 public final class RunscRuntime implements SandboxRuntime {
-  private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-  private static final File DEV_NULL = new File("/dev/null");
 
   /** The shell run by {@code unshare}: hide runsc's outdated root-namespace test, then exec it. */
   private static final String HIDE_NET_CORE_THEN_EXEC =
@@ -66,11 +56,22 @@ public final class RunscRuntime implements SandboxRuntime {
   private static final String NETNS_RESTORE_FILE = "netns-restore.ip";
 
   private final RunscSettings settings;
+  private final OciCli runsc;
   private final boolean limitSwap;
   private final int envdOomScoreAdj;
 
   public RunscRuntime(RunscSettings settings) {
     this.settings = requireNonNull(settings, "settings");
+    this.runsc =
+        new OciCli(
+            "runsc",
+            List.of(
+                settings.runsc().toString(),
+                "--root",
+                settings.stateRoot().toString(),
+                "--platform=" + settings.platform(),
+                "--overlay2=none"),
+            settings.containerPrefix());
     this.limitSwap = OciBundle.hostLimitsSwap();
     this.envdOomScoreAdj = RuncRuntime.envdOomScoreAdj();
   }
@@ -82,7 +83,7 @@ public final class RunscRuntime implements SandboxRuntime {
 
   /** The runsc container name of a sandbox. */
   public String containerId(String sandboxId) {
-    return settings.containerPrefix() + sandboxId;
+    return runsc.containerId(sandboxId);
   }
 
   /** The sandbox's directory: its OCI bundle, overlay layers and generated files. */
@@ -145,7 +146,7 @@ public final class RunscRuntime implements SandboxRuntime {
                 HIDE_NET_CORE_THEN_EXEC,
                 "sh"));
       }
-      run.addAll(runsc());
+      run.addAll(runsc.command());
       // without a namespace of its own the sandbox gets no network at all, only gVisor's loopback
       run.add(netns != null ? "--network=sandbox" : "--network=none");
       run.addAll(
@@ -157,7 +158,9 @@ public final class RunscRuntime implements SandboxRuntime {
               "--bundle",
               dir.toString(),
               containerId(sandboxId)));
-      int exitCode = runDetached(run, log);
+      // stdout to /dev/null as the sandbox inherits it, stderr into the log for the error message
+      int exitCode =
+          HostCommand.runDetached(run, ProcessBuilder.Redirect.to(log.toFile()), OciCli.TIMEOUT);
       if (exitCode != 0) {
         throw new SandboxRuntimeException(
             "runsc run "
@@ -170,15 +173,7 @@ public final class RunscRuntime implements SandboxRuntime {
       int pid = Integer.parseInt(Files.readString(pidFile).strip());
       return new RuntimeSandbox(sandboxId, SandboxState.RUNNING, pid);
     } catch (IOException | RuntimeException e) {
-      try {
-        remove(sandboxId);
-      } catch (RuntimeException cleanup) {
-        e.addSuppressed(cleanup);
-      }
-      if (e instanceof SandboxRuntimeException sre) {
-        throw sre;
-      }
-      throw new SandboxRuntimeException("cannot create sandbox " + sandboxId + ": " + e, e);
+      throw OciBundle.createFailed(sandboxId, e, () -> remove(sandboxId));
     }
   }
 
@@ -248,7 +243,7 @@ public final class RunscRuntime implements SandboxRuntime {
                 "/bin/sh",
                 "-c",
                 "ip -4 -o address show scope global && echo -- && ip -4 route show"),
-            TIMEOUT);
+            OciCli.TIMEOUT);
     if (!result.succeeded()) {
       throw new SandboxRuntimeException(
           "cannot read the addresses of " + netns + ": " + result.error());
@@ -277,50 +272,18 @@ public final class RunscRuntime implements SandboxRuntime {
   @Override
   public Optional<RuntimeSandbox> find(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
-    HostCommand.Result result = runsc("state", containerId(sandboxId));
-    if (result.succeeded()) {
-      return Optional.of(
-          sandbox(sandboxId, parse(result.stdout(), "runsc state").getAsJsonObject()));
+    Optional<RuntimeSandbox> state = runsc.state(sandboxId);
+    if (state.isPresent()) {
+      return state;
     }
-    if (!isMissing(result)) {
-      throw new SandboxRuntimeException(
-          "runsc state " + containerId(sandboxId) + " failed: " + result.error());
-    }
-    return Files.exists(sandboxDir(sandboxId)) || !cgroupDirs(sandboxId).isEmpty()
-        ? Optional.of(new RuntimeSandbox(sandboxId, SandboxState.ORPHANED, 0))
-        : Optional.empty();
+    return OciBundle.orphan(sandboxId, sandboxDir(sandboxId), cgroupDirs(sandboxId));
   }
 
   @Override
   public List<RuntimeSandbox> list() {
-    Map<String, RuntimeSandbox> sandboxes = new LinkedHashMap<>();
-    if (Files.isDirectory(settings.stateRoot())) {
-      HostCommand.Result result = runsc("list", "--format", "json");
-      if (!result.succeeded()) {
-        throw new SandboxRuntimeException("runsc list failed: " + result.error());
-      }
-      JsonElement parsed = parse(result.stdout(), "runsc list");
-      if (parsed.isJsonArray()) { // runsc prints null when there is none
-        for (JsonElement element : parsed.getAsJsonArray()) {
-          JsonObject container = element.getAsJsonObject();
-          String id = container.get("id").getAsString();
-          if (id.startsWith(settings.containerPrefix())) {
-            String sandboxId = id.substring(settings.containerPrefix().length());
-            sandboxes.put(sandboxId, sandbox(sandboxId, container));
-          }
-        }
-      }
-    }
-    if (Files.isDirectory(settings.sandboxesDir())) {
-      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(settings.sandboxesDir())) {
-        for (Path dir : dirs) {
-          String sandboxId = dir.getFileName().toString();
-          sandboxes.putIfAbsent(sandboxId, new RuntimeSandbox(sandboxId, SandboxState.ORPHANED, 0));
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
+    Map<String, RuntimeSandbox> sandboxes =
+        Files.isDirectory(settings.stateRoot()) ? runsc.list() : new LinkedHashMap<>();
+    OciBundle.addOrphans(settings.sandboxesDir(), sandboxes);
     return List.copyOf(sandboxes.values());
   }
 
@@ -386,39 +349,18 @@ public final class RunscRuntime implements SandboxRuntime {
     requireNonNull(sandboxId, "sandboxId");
     requireNonNull(command, "command");
     requireNonNull(timeout, "timeout");
-    if (command.isEmpty()) {
-      throw new IllegalArgumentException("empty command");
-    }
-    List<String> args = new ArrayList<>(runsc());
-    args.add("exec"); // as root, with the container's environment and capabilities
-    args.add(containerId(sandboxId));
-    args.addAll(command);
-    HostCommand.Result result = HostCommand.run(args, timeout);
-    return new ExecResult(result.exitCode(), result.stdout(), result.stderr());
+    return runsc.exec(sandboxId, command, timeout); // as root, with the container's env and caps
   }
 
   @Override
   public void remove(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
-    String container = containerId(sandboxId);
     if (Files.isDirectory(settings.stateRoot())) {
-      HostCommand.Result deleted = runsc("delete", "--force", container);
-      if (!deleted.succeeded() && !isMissing(deleted)) {
-        throw new SandboxRuntimeException(
-            "runsc delete " + container + " failed: " + deleted.error());
-      }
+      runsc.delete(sandboxId);
     }
     Path dir = sandboxDir(sandboxId);
     restoreNetwork(dir);
-    for (Path cgroup : cgroupDirs(sandboxId)) {
-      try {
-        Files.deleteIfExists(cgroup); // rmdir: runsc leaves none unless it crashed half-way
-      } catch (IOException e) {
-        throw new SandboxRuntimeException("cannot remove cgroup " + cgroup + ": " + e, e);
-      }
-    }
-    MountTable.unmountBelow(dir);
-    DirectoryTree.delete(dir);
+    OciBundle.remove(dir, cgroupDirs(sandboxId));
   }
 
   /** Gives the namespace back the addresses and routes netstack took, if it still exists. */
@@ -435,75 +377,14 @@ public final class RunscRuntime implements SandboxRuntime {
       }
       HostCommand.Result result =
           HostCommand.run(
-              List.of("nsenter", "--net=" + netns, "ip", "-batch", restore.toString()), TIMEOUT);
+              List.of("nsenter", "--net=" + netns, "ip", "-batch", restore.toString()),
+              OciCli.TIMEOUT);
       if (!result.succeeded()) {
         throw new SandboxRuntimeException(
             "cannot restore the addresses of " + netns + ": " + result.error());
       }
     } catch (IOException e) {
       throw new SandboxRuntimeException("cannot read " + dir + ": " + e, e);
-    }
-  }
-
-  private static RuntimeSandbox sandbox(String sandboxId, JsonObject container) {
-    String status = container.get("status").getAsString();
-    SandboxState state =
-        switch (status) {
-          case "created" -> SandboxState.CREATED;
-          case "running" -> SandboxState.RUNNING;
-          case "paused" -> SandboxState.PAUSED;
-          case "stopped" -> SandboxState.STOPPED;
-          default -> throw new SandboxRuntimeException("unknown runsc status " + status);
-        };
-    JsonElement pid = container.get("pid");
-    return new RuntimeSandbox(
-        sandboxId,
-        state,
-        state == SandboxState.STOPPED || pid == null || pid.isJsonNull() ? 0 : pid.getAsInt());
-  }
-
-  private static boolean isMissing(HostCommand.Result result) {
-    return result.stderr().contains("does not exist");
-  }
-
-  /** runsc and its global flags. */
-  private List<String> runsc() {
-    return List.of(
-        settings.runsc().toString(),
-        "--root",
-        settings.stateRoot().toString(),
-        "--platform=" + settings.platform(),
-        "--overlay2=none");
-  }
-
-  private HostCommand.Result runsc(String... args) {
-    List<String> command = new ArrayList<>(runsc());
-    command.addAll(List.of(args));
-    return HostCommand.run(command, TIMEOUT);
-  }
-
-  /**
-   * Runs {@code runsc run -d}, stdin and stdout on /dev/null (the sandbox inherits them: a pipe
-   * would never reach EOF), stderr into {@code log} for the error message.
-   */
-  private static int runDetached(List<String> args, Path log) {
-    ProcessBuilder builder =
-        new ProcessBuilder(args)
-            .redirectInput(DEV_NULL)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(log.toFile());
-    try {
-      Process process = builder.start();
-      if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly().waitFor();
-        return -1;
-      }
-      return process.exitValue();
-    } catch (IOException e) {
-      throw new SandboxRuntimeException("cannot run " + args.getFirst() + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SandboxRuntimeException("interrupted while running " + args, e);
     }
   }
 
@@ -514,14 +395,6 @@ public final class RunscRuntime implements SandboxRuntime {
       return text.isBlank() ? "(runsc printed nothing)" : text;
     } catch (IOException e) {
       return "(no runsc output: " + e.getMessage() + ")";
-    }
-  }
-
-  private static JsonElement parse(String json, String what) {
-    try {
-      return JsonParser.parseString(json);
-    } catch (JsonParseException e) {
-      throw new SandboxRuntimeException(what + " printed no JSON: " + json, e);
     }
   }
 }

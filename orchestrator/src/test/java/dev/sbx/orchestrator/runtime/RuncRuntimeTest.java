@@ -2,14 +2,12 @@ package dev.sbx.orchestrator.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sbx.orchestrator.rootfs.MountTable;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,15 +74,7 @@ class RuncRuntimeTest extends SandboxRuntimeContractTest {
     if (list.stdout().lines().anyMatch(runc().containerId(sandboxId)::equals)) {
       left.add("runc container " + runc().containerId(sandboxId));
     }
-    for (Path mount : MountTable.mountPointsUnder(runc().sandboxDir(sandboxId))) {
-      left.add("mount " + mount);
-    }
-    for (Path cgroup : runc().cgroupDirs(sandboxId)) {
-      left.add("cgroup " + cgroup);
-    }
-    if (Files.exists(runc().sandboxDir(sandboxId))) {
-      left.add("directory " + runc().sandboxDir(sandboxId));
-    }
+    left.addAll(bundleLeftovers(runc().sandboxDir(sandboxId), runc().cgroupDirs(sandboxId)));
     return left;
   }
 
@@ -93,10 +83,7 @@ class RuncRuntimeTest extends SandboxRuntimeContractTest {
     return runc().sandboxDir(sandboxId).resolve("upper");
   }
 
-  static String cgroupFile(Path dir) throws IOException {
-    return Files.readString(dir).strip();
-  }
-
+  @Override
   Path cgroup(String hierarchy, String sandboxId) {
     return Path.of("/sys/fs/cgroup", hierarchy, CGROUP_PARENT, runc().containerId(sandboxId));
   }
@@ -106,18 +93,11 @@ class RuncRuntimeTest extends SandboxRuntimeContractTest {
     String id = newSandboxId();
     runtime.create(spec(id).withLimits(new ResourceLimits(2, 256, 128)));
 
-    assertThat(cgroupFile(cgroup("memory", id).resolve("memory.limit_in_bytes")))
-        .isEqualTo(Long.toString(256L << 20));
-    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_quota_us"))).isEqualTo("200000");
-    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_period_us"))).isEqualTo("100000");
-    assertThat(cgroupFile(cgroup("pids", id).resolve("pids.max"))).isEqualTo("128");
+    assertCgroupLimits(id, 256L << 20, "200000", "128");
 
     runtime.updateLimits(id, new ResourceLimits(1, 384, 200));
 
-    assertThat(cgroupFile(cgroup("memory", id).resolve("memory.limit_in_bytes")))
-        .isEqualTo(Long.toString(384L << 20));
-    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_quota_us"))).isEqualTo("100000");
-    assertThat(cgroupFile(cgroup("pids", id).resolve("pids.max"))).isEqualTo("200");
+    assertCgroupLimits(id, 384L << 20, "100000", "200");
     awaitHealthy();
   }
 
@@ -171,29 +151,6 @@ class RuncRuntimeTest extends SandboxRuntimeContractTest {
   @Test
   @EnabledIfSystemProperty(named = "sbx.measure", matches = "true")
   void measureCreateToHealthy() throws Exception {
-    int runs = 10;
-    long[] createMillis = new long[runs];
-    long[] healthyMillis = new long[runs];
-    for (int i = 0; i < runs; i++) {
-      String id = newSandboxId();
-      long start = System.nanoTime();
-      runtime.create(spec(id));
-      createMillis[i] = (System.nanoTime() - start) / 1_000_000;
-      awaitHealthy();
-      healthyMillis[i] = (System.nanoTime() - start) / 1_000_000;
-      runtime.remove(id);
-    }
-    System.out.printf(
-        "create (mount + runc run -d + state): %s ms, median %d%n",
-        Arrays.toString(createMillis), median(createMillis));
-    System.out.printf(
-        "create → envd /health 204: %s ms, median %d%n",
-        Arrays.toString(healthyMillis), median(healthyMillis));
-  }
-
-  static long median(long[] values) {
-    long[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
+    measureCreateToHealthy(10, "create (mount + runc run -d + state)", "create → envd /health 204");
   }
 }

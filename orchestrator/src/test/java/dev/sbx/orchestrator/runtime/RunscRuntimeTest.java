@@ -3,14 +3,12 @@ package dev.sbx.orchestrator.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sbx.orchestrator.rootfs.MountTable;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,15 +106,7 @@ class RunscRuntimeTest extends SandboxRuntimeContractTest {
     if (runscContainers().contains(runsc().containerId(sandboxId))) {
       left.add("runsc container " + runsc().containerId(sandboxId));
     }
-    for (Path mount : MountTable.mountPointsUnder(runsc().sandboxDir(sandboxId))) {
-      left.add("mount " + mount);
-    }
-    for (Path cgroup : runsc().cgroupDirs(sandboxId)) {
-      left.add("cgroup " + cgroup);
-    }
-    if (Files.exists(runsc().sandboxDir(sandboxId))) {
-      left.add("directory " + runsc().sandboxDir(sandboxId));
-    }
+    left.addAll(bundleLeftovers(runsc().sandboxDir(sandboxId), runsc().cgroupDirs(sandboxId)));
     return left;
   }
 
@@ -125,12 +115,9 @@ class RunscRuntimeTest extends SandboxRuntimeContractTest {
     return runsc().sandboxDir(sandboxId).resolve("upper");
   }
 
+  @Override
   Path cgroup(String hierarchy, String sandboxId) {
     return Path.of("/sys/fs/cgroup", hierarchy, CGROUP_PARENT, runsc().containerId(sandboxId));
-  }
-
-  static String cgroupFile(Path file) throws IOException {
-    return Files.readString(file).strip();
   }
 
   String eth0Addresses() throws Exception {
@@ -191,18 +178,11 @@ class RunscRuntimeTest extends SandboxRuntimeContractTest {
     String id = newSandboxId();
     runtime.create(spec(id).withLimits(new ResourceLimits(2, 256, 128)));
 
-    assertThat(cgroupFile(cgroup("memory", id).resolve("memory.limit_in_bytes")))
-        .isEqualTo(Long.toString(256L << 20));
-    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_quota_us"))).isEqualTo("200000");
-    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_period_us"))).isEqualTo("100000");
-    assertThat(cgroupFile(cgroup("pids", id).resolve("pids.max"))).isEqualTo("128");
+    assertCgroupLimits(id, 256L << 20, "200000", "128");
 
     runtime.updateLimits(id, new ResourceLimits(1, 384, 200));
 
-    assertThat(cgroupFile(cgroup("memory", id).resolve("memory.limit_in_bytes")))
-        .isEqualTo(Long.toString(384L << 20));
-    assertThat(cgroupFile(cgroup("cpu", id).resolve("cpu.cfs_quota_us"))).isEqualTo("100000");
-    assertThat(cgroupFile(cgroup("pids", id).resolve("pids.max"))).isEqualTo("200");
+    assertCgroupLimits(id, 384L << 20, "100000", "200");
 
     runtime.updateLimits(id, new ResourceLimits(1, 192, 200));
 
@@ -215,23 +195,7 @@ class RunscRuntimeTest extends SandboxRuntimeContractTest {
   @Test
   @EnabledIfSystemProperty(named = "sbx.measure", matches = "true")
   void measureCreateToHealthy() throws Exception {
-    int runs = 5;
-    long[] createMillis = new long[runs];
-    long[] healthyMillis = new long[runs];
-    for (int i = 0; i < runs; i++) {
-      String id = newSandboxId();
-      long start = System.nanoTime();
-      runtime.create(spec(id));
-      createMillis[i] = (System.nanoTime() - start) / 1_000_000;
-      awaitHealthy();
-      healthyMillis[i] = (System.nanoTime() - start) / 1_000_000;
-      runtime.remove(id);
-    }
-    System.out.printf(
-        "runsc create (mount + runsc run -d): %s ms, median %d%n",
-        Arrays.toString(createMillis), RuncRuntimeTest.median(createMillis));
-    System.out.printf(
-        "runsc create → envd /health 204: %s ms, median %d%n",
-        Arrays.toString(healthyMillis), RuncRuntimeTest.median(healthyMillis));
+    measureCreateToHealthy(
+        5, "runsc create (mount + runsc run -d)", "runsc create → envd /health 204");
   }
 }

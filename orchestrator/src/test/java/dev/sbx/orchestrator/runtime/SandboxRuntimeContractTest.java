@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sbx.orchestrator.fixture.TestTemplate;
+import dev.sbx.orchestrator.rootfs.MountTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -76,8 +78,74 @@ abstract class SandboxRuntimeContractTest {
    */
   protected abstract List<String> leftovers(String sandboxId);
 
+  /**
+   * What is left of an OCI bundle ({@link OciBundle}): mounts below the sandbox's directory, its
+   * cgroup directories, the directory itself.
+   */
+  static List<String> bundleLeftovers(Path sandboxDir, List<Path> cgroupDirs) {
+    List<String> left = new ArrayList<>();
+    for (Path mount : MountTable.mountPointsUnder(sandboxDir)) {
+      left.add("mount " + mount);
+    }
+    for (Path cgroup : cgroupDirs) {
+      left.add("cgroup " + cgroup);
+    }
+    if (Files.exists(sandboxDir)) {
+      left.add("directory " + sandboxDir);
+    }
+    return left;
+  }
+
   /** The directory on the host that takes the sandbox's writes (the overlay's upper layer). */
   protected abstract Path upperDir(String sandboxId);
+
+  /**
+   * Creates {@code runs} sandboxes one after the other, each removed once envd's /health answers,
+   * and prints the times to create and to envd's first 204 (each run and the median).
+   */
+  void measureCreateToHealthy(int runs, String createLabel, String healthyLabel) throws Exception {
+    long[] createMillis = new long[runs];
+    long[] healthyMillis = new long[runs];
+    for (int i = 0; i < runs; i++) {
+      String id = newSandboxId();
+      long start = System.nanoTime();
+      runtime.create(spec(id));
+      createMillis[i] = (System.nanoTime() - start) / 1_000_000;
+      awaitHealthy();
+      healthyMillis[i] = (System.nanoTime() - start) / 1_000_000;
+      runtime.remove(id);
+    }
+    System.out.printf(
+        "%s: %s ms, median %d%n", createLabel, Arrays.toString(createMillis), median(createMillis));
+    System.out.printf(
+        "%s: %s ms, median %d%n",
+        healthyLabel, Arrays.toString(healthyMillis), median(healthyMillis));
+  }
+
+  static long median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+
+  /** The sandbox's cgroup directory in the cgroup v1 {@code hierarchy} ("memory"). */
+  abstract Path cgroup(String hierarchy, String sandboxId);
+
+  static String cgroupFile(Path file) throws IOException {
+    return Files.readString(file).strip();
+  }
+
+  /** Asserts the sandbox's v1 cgroup files: memory limit, CFS quota and period, pids limit. */
+  void assertCgroupLimits(String sandboxId, long memoryBytes, String cpuQuota, String pidsMax)
+      throws IOException {
+    assertThat(cgroupFile(cgroup("memory", sandboxId).resolve("memory.limit_in_bytes")))
+        .isEqualTo(Long.toString(memoryBytes));
+    assertThat(cgroupFile(cgroup("cpu", sandboxId).resolve("cpu.cfs_quota_us")))
+        .isEqualTo(cpuQuota);
+    assertThat(cgroupFile(cgroup("cpu", sandboxId).resolve("cpu.cfs_period_us")))
+        .isEqualTo("100000");
+    assertThat(cgroupFile(cgroup("pids", sandboxId).resolve("pids.max"))).isEqualTo(pidsMax);
+  }
 
   static Path envdDist() {
     return TestTemplate.envdDist();
