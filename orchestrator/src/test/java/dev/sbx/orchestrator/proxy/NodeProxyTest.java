@@ -18,6 +18,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.streams.WriteStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -121,20 +122,24 @@ class NodeProxyTest {
 
   private static final Buffer ZEROS = Buffer.buffer(new byte[64 * 1024]);
 
-  private static void writeZeros(io.vertx.core.http.HttpServerResponse response, long remaining) {
+  /**
+   * Writes {@code remaining} zero bytes to a request or response, as fast as its write queue
+   * drains, then ends it.
+   */
+  private static void writeZeros(WriteStream<Buffer> stream, long remaining) {
     long left = remaining;
-    while (left > 0 && !response.writeQueueFull()) {
+    while (left > 0 && !stream.writeQueueFull()) {
       int n = (int) Math.min(left, ZEROS.length());
-      response.write(n == ZEROS.length() ? ZEROS : ZEROS.slice(0, n));
+      stream.write(n == ZEROS.length() ? ZEROS : ZEROS.slice(0, n));
       left -= n;
     }
     if (left == 0) {
-      response.drainHandler(null);
-      response.end();
+      stream.drainHandler(null);
+      stream.end();
       return;
     }
     long rest = left;
-    response.drainHandler(v -> writeZeros(response, rest));
+    stream.drainHandler(v -> writeZeros(stream, rest));
   }
 
   // ---- helpers ----
@@ -493,7 +498,7 @@ class NodeProxyTest {
                           .compose(HttpClientResponse::body)
                           .onSuccess(b -> counted.complete(b.toString()));
                       upload.setWriteQueueMaxSize(256 * 1024);
-                      pump(upload, size);
+                      writeZeros(upload, size);
                       return upload;
                     }));
     assertThat(counted.get(60, TimeUnit.SECONDS)).isEqualTo(Long.toString(size));
@@ -516,21 +521,5 @@ class NodeProxyTest {
                       return response;
                     }));
     assertThat(end.get(60, TimeUnit.SECONDS)).isEqualTo(size);
-  }
-
-  private static void pump(HttpClientRequest request, long remaining) {
-    long left = remaining;
-    while (left > 0 && !request.writeQueueFull()) {
-      int n = (int) Math.min(left, ZEROS.length());
-      request.write(n == ZEROS.length() ? ZEROS : ZEROS.slice(0, n));
-      left -= n;
-    }
-    if (left == 0) {
-      request.drainHandler(null);
-      request.end();
-      return;
-    }
-    long rest = left;
-    request.drainHandler(v -> pump(request, rest));
   }
 }
