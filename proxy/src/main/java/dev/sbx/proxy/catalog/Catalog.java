@@ -1,0 +1,28 @@
+package dev.sbx.proxy.catalog;
+
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Sandbox → node, shared by the API server (writer) and the client proxy (reader). Implementations:
+ * {@link InMemoryCatalog} for one node; a Redis one for several.
+ */
+public interface Catalog extends AutoCloseable {
+
+  /**
+   * The route of a sandbox, if the catalog knows it. Called on the proxy's event loop for every
+   * request: it must not block (answer from memory, or complete later).
+   */
+  CompletionStage<Optional<CatalogEntry>> find(String sandboxId);
+
+  /**
+   * Adds or replaces the route of {@code entry.sandboxId()}. May block briefly (the API's side).
+   */
+  void put(CatalogEntry entry);
+
+  /** Forgets a sandbox; unknown ids are fine. May block briefly (the API's side). */
+  void remove(String sandboxId);
+
+  @Override
+  void close();
+}

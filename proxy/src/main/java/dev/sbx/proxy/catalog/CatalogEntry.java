@@ -1,0 +1,44 @@
+package dev.sbx.proxy.catalog;
+
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where the traffic of one sandbox goes.
+ *
+ * @param sandboxId the sandbox
+ * @param nodeId the node (orchestrator) that runs it
+ * @param nodeProxyHost host name or IP literal of that node's proxy (:5007)
+ * @param nodeProxyPort that node proxy's port
+ * @param trafficAccessToken the token a request must carry in {@code e2b-traffic-access-token}, or
+ *     {@code null} for a sandbox open to public traffic
+ * @param state whether the sandbox takes traffic now
+ */
+public record CatalogEntry(
+    String sandboxId,
+    String nodeId,
+    String nodeProxyHost,
+    int nodeProxyPort,
+    @Nullable String trafficAccessToken,
+    RouteState state) {
+
+  public CatalogEntry {
+    Objects.requireNonNull(sandboxId, "sandboxId");
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(nodeProxyHost, "nodeProxyHost");
+    Objects.requireNonNull(state, "state");
+    if (nodeProxyPort < 1 || nodeProxyPort > 65535) {
+      throw new IllegalArgumentException("nodeProxyPort out of range: " + nodeProxyPort);
+    }
+  }
+
+  /** Whether a sandbox takes traffic. */
+  public enum RouteState {
+    /** Running: requests are forwarded. */
+    RUNNING,
+    /** Being paused or resumed: requests get E2B's 409. */
+    TRANSITIONING,
+    /** Paused: requests get the 502 "not found" unless the sandbox resumes on traffic. */
+    PAUSED
+  }
+}
