@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * What every {@link Store} does. Each implementation's test extends this and opens a fresh, empty
  * store in {@link #openStore()}.
  */
+@SuppressWarnings("NullAway") // the store is opened before each test
 abstract class StoreContractTest {
   private Store store;
 
