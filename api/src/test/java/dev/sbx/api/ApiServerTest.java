@@ -598,6 +598,27 @@ class ApiServerTest {
     assertThat(health.body()).isEqualTo("Health check successful");
     Response openApi = call("GET", "/openapi.yml", null);
     assertThat(openApi.status()).isEqualTo(200);
-    assertThat(openApi.body()).contains("openapi:");
+    assertThat(openApi.body()).startsWith("openapi: 3.0.0");
+    for (String path :
+        List.of(
+            "/sandboxes:",
+            "/v2/sandboxes:",
+            "/sandboxes/{sandboxID}:",
+            "/sandboxes/{sandboxID}/connect:",
+            "/v2/sandboxes/{sandboxID}/connect:",
+            "/sandboxes/{sandboxID}/timeout:",
+            "/sandboxes/{sandboxID}/refreshes:",
+            "/sandboxes/{sandboxID}/metrics:",
+            "/sandboxes/{sandboxID}/logs:",
+            "/v2/sandboxes/{sandboxID}/logs:",
+            "/sandboxes/{sandboxID}/pause:",
+            "/sandboxes/{sandboxID}/resume:",
+            "/templates:",
+            "/templates/{templateID}:",
+            "/templates/aliases/{alias}:",
+            "/health:",
+            "/admin/teams:")) {
+      assertThat(openApi.body()).as(path).contains("\n  " + path + "\n");
+    }
   }
 }
