@@ -1,0 +1,197 @@
+package dev.sbx.api.node;
+
+import dev.sbx.api.store.NodeRecord;
+import dev.sbx.api.store.Store;
+import dev.sbx.api.store.TemplateRecord;
+import dev.sbx.proto.orchestrator.ListSandboxesRequest;
+import dev.sbx.proto.orchestrator.NodeInfo;
+import dev.sbx.proto.orchestrator.NodeInfoRequest;
+import dev.sbx.proto.orchestrator.Sandbox;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The configured orchestrators, health-checked every interval ({@code NodeService.Info}, then
+ * {@code SandboxService.List} to reconcile). A node's templates are registered in the store as
+ * public templates (id = alias). Placement orders healthy nodes that have the template by free
+ * sandbox slots, then free memory.
+ */
+public final class NodeRegistry implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeRegistry.class);
+  private static final Duration CHECK_DEADLINE = Duration.ofSeconds(3);
+
+  /** Told what each health check found, to reconcile sandboxes. */
+  public interface Listener {
+    /** A healthy node ran exactly {@code sandboxes} when it was asked at {@code listedAt}. */
+    void nodeChecked(Node node, List<Sandbox> sandboxes, Instant listedAt);
+
+    /** A node's health check failed. */
+    void nodeUnhealthy(Node node);
+  }
+
+  private final Store store;
+  private final Map<String, Node> nodes;
+  private final String envdVersion;
+  private final Duration interval;
+  private volatile Listener listener =
+      new Listener() {
+        @Override
+        public void nodeChecked(Node node, List<Sandbox> sandboxes, Instant listedAt) {}
+
+        @Override
+        public void nodeUnhealthy(Node node) {}
+      };
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofVirtual().name("sbx-api-nodes").factory());
+
+  public NodeRegistry(
+      Store store,
+      List<NodeAddress> addresses,
+      Function<NodeAddress, ManagedChannel> channels,
+      String envdVersion,
+      Duration interval) {
+    this.store = store;
+    this.envdVersion = envdVersion;
+    this.interval = interval;
+    this.nodes =
+        addresses.stream()
+            .collect(
+                Collectors.toMap(
+                    NodeAddress::id,
+                    a -> new Node(a, channels.apply(a)),
+                    (a, b) -> {
+                      throw new IllegalArgumentException("two nodes with the id " + a.id());
+                    },
+                    java.util.LinkedHashMap::new));
+  }
+
+  public void listener(Listener listener) {
+    this.listener = listener;
+  }
+
+  /** Checks every node once now, then every interval in the background. */
+  public void start() {
+    checkAll();
+    scheduler.scheduleWithFixedDelay(
+        this::checkAll, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Checks every node now (blocking). */
+  public void checkAll() {
+    for (Node node : nodes.values()) {
+      try {
+        check(node);
+      } catch (RuntimeException e) {
+        LOG.warn("checking node {} failed", node.id(), e);
+      }
+    }
+  }
+
+  private void check(Node node) {
+    NodeInfo info;
+    List<Sandbox> sandboxes;
+    Instant listedAt = Instant.now();
+    try {
+      info = node.nodeService(CHECK_DEADLINE).info(NodeInfoRequest.getDefaultInstance());
+      sandboxes =
+          node.sandboxes(CHECK_DEADLINE)
+              .list(ListSandboxesRequest.getDefaultInstance())
+              .getSandboxesList();
+    } catch (StatusRuntimeException e) {
+      if (node.healthy() || node.info() == null) {
+        LOG.warn(
+            "node {} ({}) is unhealthy: {}", node.id(), node.address().grpcTarget(), e.getStatus());
+      }
+      node.unhealthy();
+      store.putNode(record(node, false, null));
+      listener.nodeUnhealthy(node);
+      return;
+    }
+    node.healthy(info);
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    store.putNode(record(node, true, now));
+    registerTemplates(info, now);
+    listener.nodeChecked(node, sandboxes, listedAt);
+  }
+
+  private static NodeRecord record(Node node, boolean healthy, @Nullable Instant seen) {
+    NodeAddress a = node.address();
+    return new NodeRecord(a.id(), a.grpcTarget(), a.proxyHost(), a.proxyPort(), healthy, seen);
+  }
+
+  private void registerTemplates(NodeInfo info, Instant now) {
+    for (String templateId : info.getTemplatesList()) {
+      if (store.template(templateId).isPresent()) {
+        continue;
+      }
+      List<String> aliases =
+          store.templateByAlias(templateId).isPresent() ? List.of() : List.of(templateId);
+      store.putTemplate(
+          new TemplateRecord(
+              templateId, null, true, aliases, 2, 512, 0, envdVersion, now, now, null, 0));
+      LOG.info("registered template {} of a node", templateId);
+    }
+  }
+
+  public Optional<Node> node(String nodeId) {
+    return Optional.ofNullable(nodes.get(nodeId));
+  }
+
+  public List<Node> nodes() {
+    return List.copyOf(nodes.values());
+  }
+
+  public boolean healthy(String nodeId) {
+    Node node = nodes.get(nodeId);
+    return node != null && node.healthy();
+  }
+
+  /** Healthy nodes, best first for placement. */
+  public List<Node> healthyNodes() {
+    List<Node> healthy = new ArrayList<>();
+    for (Node node : nodes.values()) {
+      if (node.healthy()) {
+        healthy.add(node);
+      }
+    }
+    healthy.sort(
+        Comparator.comparingLong(Node::freeSlots)
+            .thenComparingLong(Node::freeMemoryMb)
+            .reversed()
+            .thenComparing(Node::id));
+    return healthy;
+  }
+
+  /** Healthy nodes that have {@code templateId}, best first. */
+  public List<Node> candidates(String templateId) {
+    return healthyNodes().stream().filter(n -> n.hasTemplate(templateId)).toList();
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    nodes.values().forEach(Node::close);
+  }
+}

@@ -1,0 +1,667 @@
+package dev.sbx.api.sandbox;
+
+import dev.sbx.api.auth.Caller;
+import dev.sbx.api.http.ApiException;
+import dev.sbx.api.http.JsonBody;
+import dev.sbx.api.http.Reply;
+import dev.sbx.api.node.NodeRegistry;
+import dev.sbx.api.store.SandboxEvent;
+import dev.sbx.api.store.SandboxRecord;
+import dev.sbx.api.store.SandboxState;
+import dev.sbx.api.store.Store;
+import dev.sbx.api.store.TemplateRecord;
+import dev.sbx.api.template.Templates;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/** E2B's sandbox endpoints (§1.4–1.6), request checking and response bodies. */
+public final class SandboxRoutes {
+  private static final Pattern IPV4_CIDR =
+      Pattern.compile(
+          "^((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)(/(3[0-2]|[12]?\\d))?$");
+  private static final int V2_DEFAULT_TIMEOUT = 300;
+
+  private final Store store;
+  private final NodeRegistry nodes;
+  private final SandboxLifecycle lifecycle;
+  private final Templates templates;
+  private final SandboxMetrics metrics;
+  private final @Nullable String domain;
+
+  public SandboxRoutes(
+      Store store,
+      NodeRegistry nodes,
+      SandboxLifecycle lifecycle,
+      Templates templates,
+      SandboxMetrics metrics,
+      @Nullable String domain) {
+    this.store = store;
+    this.nodes = nodes;
+    this.lifecycle = lifecycle;
+    this.templates = templates;
+    this.metrics = metrics;
+    this.domain = domain;
+  }
+
+  private static String id(RoutingContext ctx) {
+    return SandboxIds.fromPath(dev.sbx.api.http.Params.path(ctx, "sandboxID"));
+  }
+
+  private static @Nullable String query(RoutingContext ctx, String name) {
+    return ctx.request().getParam(name);
+  }
+
+  // create
+
+  /** {@code POST /sandboxes} (v1) and {@code POST /v2/sandboxes} (v2: timeout 300 s, secure). */
+  public Reply create(RoutingContext ctx, Caller caller, boolean v2) {
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), false);
+    String template = body.requiredString("templateID");
+    Integer timeout = body.integer("timeout");
+    int maxHours = caller.team().limits().maxLengthHours();
+    int seconds = timeout == null ? (v2 ? V2_DEFAULT_TIMEOUT : 15) : timeout;
+    if (seconds <= 0) {
+      throw ApiException.badRequest("Timeout must be greater than 0");
+    }
+    if ((long) seconds > maxHours * 3600L) {
+      throw ApiException.badRequest("Timeout cannot be greater than " + maxHours + " hours");
+    }
+    Boolean secureField = body.bool("secure");
+    boolean secure = secureField == null ? v2 : secureField;
+    Boolean autoPause = body.bool("autoPause");
+    Boolean autoPauseMemory = body.bool("autoPauseMemory");
+    JsonBody autoResumeObject = body.object("autoResume");
+    boolean autoResume = false;
+    if (autoResumeObject != null) {
+      Boolean enabled = autoResumeObject.bool("enabled");
+      autoResume = enabled != null && enabled;
+    }
+    if (Boolean.FALSE.equals(autoPauseMemory) && !Boolean.TRUE.equals(autoPause)) {
+      throw ApiException.badRequest("autoPauseMemory=false requires autoPause=true");
+    }
+    if (Boolean.FALSE.equals(autoPauseMemory) && autoResume) {
+      throw ApiException.badRequest("autoPauseMemory=false cannot be combined with autoResume");
+    }
+    if (Boolean.TRUE.equals(autoPause)) {
+      throw ApiException.badRequest(
+          "autoPause is not supported: sbx cannot pause sandboxes yet (use onTimeout 'kill')");
+    }
+    Boolean internet = body.bool("allow_internet_access");
+    Map<String, String> metadata = body.stringMap("metadata");
+    Map<String, String> envVars = body.stringMap("envVars");
+    if (body.has("volumeMounts")
+        && !(body.json().getValue("volumeMounts") instanceof JsonArray mounts
+            && mounts.isEmpty())) {
+      throw ApiException.badRequest("volumeMounts are not supported by sbx");
+    }
+    JsonBody network = body.object("network");
+    boolean allowPublicTraffic = true;
+    List<String> allowOut = List.of();
+    List<String> denyOut = List.of();
+    String networkJson = null;
+    if (network != null) {
+      Boolean publicTraffic = network.bool("allowPublicTraffic");
+      allowPublicTraffic = publicTraffic == null || publicTraffic;
+      allowOut = cidrs(network.stringList("allowOut"), "allowOut");
+      denyOut = cidrs(network.stringList("denyOut"), "denyOut");
+      if (network.has("egressProxy") || network.has("rules") || network.has("maskRequestHost")) {
+        throw ApiException.badRequest(
+            "network.egressProxy, network.rules and network.maskRequestHost are not supported by"
+                + " sbx");
+      }
+      JsonObject kept = network.json().copy();
+      networkJson = kept.encode();
+    }
+    if (!allowPublicTraffic && !secure) {
+      throw ApiException.badRequest(
+          "You cannot create a sandbox without public access unless you enable secure envd"
+              + " access via 'secure' flag.");
+    }
+    Templates.Resolved resolved = templates.resolve(caller, template);
+    TemplateRecord record = resolved.template();
+    if (secure && compareVersions(record.envdVersion(), "0.2.0") < 0) {
+      throw ApiException.badRequest(
+          "Template is not compatible with secured access, please rebuild the template");
+    }
+    NewSandbox request =
+        new NewSandbox(
+            template,
+            seconds,
+            secure,
+            internet == null || internet,
+            allowPublicTraffic,
+            allowOut,
+            denyOut,
+            networkJson,
+            autoResume,
+            metadata,
+            envVars);
+    SandboxRecord sandbox = lifecycle.create(caller, request, record, resolved.alias());
+    return Reply.json(201, started(sandbox));
+  }
+
+  private static List<String> cidrs(List<String> values, String field) {
+    List<String> cidrs = new ArrayList<>();
+    for (String value : values) {
+      String v = value.trim();
+      if (!IPV4_CIDR.matcher(v).matches()) {
+        throw ApiException.badRequest(
+            "network."
+                + field
+                + ": '"
+                + value
+                + "' is not an IPv4 address or CIDR (domains and IPv6 are not supported by sbx)");
+      }
+      cidrs.add(v.contains("/") ? v : v + "/32");
+    }
+    return cidrs;
+  }
+
+  static int compareVersions(String a, String b) {
+    String[] x = a.split("[.-]");
+    String[] y = b.split("[.-]");
+    for (int i = 0; i < 3; i++) {
+      int xi = i < x.length ? parseOrZero(x[i]) : 0;
+      int yi = i < y.length ? parseOrZero(y[i]) : 0;
+      if (xi != yi) {
+        return Integer.compare(xi, yi);
+      }
+    }
+    return 0;
+  }
+
+  private static int parseOrZero(String s) {
+    try {
+      return Integer.parseInt(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** The {@code Sandbox} body of create and connect. */
+  private JsonObject started(SandboxRecord s) {
+    JsonObject json =
+        new JsonObject()
+            .put("sandboxID", s.id())
+            .put("templateID", s.templateId())
+            .put("clientID", SandboxLifecycle.CLIENT_ID)
+            .put("envdVersion", s.envdVersion())
+            .put("trafficAccessToken", s.trafficAccessToken())
+            .put("domain", domain);
+    if (s.alias() != null) {
+      json.put("alias", s.alias());
+    }
+    if (s.envdAccessToken() != null) {
+      json.put("envdAccessToken", s.envdAccessToken());
+    }
+    return json;
+  }
+
+  private static JsonObject listed(SandboxRecord s) {
+    JsonObject json =
+        new JsonObject()
+            .put("templateID", s.templateId())
+            .put("sandboxID", s.id())
+            .put("clientID", SandboxLifecycle.CLIENT_ID)
+            .put("startedAt", s.startedAt().toString())
+            .put("endAt", s.endAt().toString())
+            .put("cpuCount", s.cpuCount())
+            .put("memoryMB", s.memoryMb())
+            .put("diskSizeMB", s.diskSizeMb())
+            .put("envdVersion", s.envdVersion())
+            .put("state", "running")
+            .put("metadata", new JsonObject(new LinkedHashMap<>(s.metadata())));
+    if (s.alias() != null) {
+      json.put("alias", s.alias());
+    }
+    return json;
+  }
+
+  // connect
+
+  /** {@code POST /sandboxes/{id}/connect} (timeout required) and the v2 route (optional). */
+  public Reply connect(RoutingContext ctx, Caller caller, boolean v2) {
+    String id = id(ctx);
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), v2);
+    Integer timeout = body.integer("timeout");
+    if (timeout == null) {
+      if (!v2) {
+        body.requiredString("timeout");
+      }
+      timeout = V2_DEFAULT_TIMEOUT;
+    }
+    if (timeout < 0) {
+      throw ApiException.validation(
+          "request body has an error: doesn't match schema: Error at \"/timeout\": number must be"
+              + " at least 0");
+    }
+    int maxHours = caller.team().limits().maxLengthHours();
+    if ((long) timeout > maxHours * 3600L) {
+      throw ApiException.badRequest("Timeout cannot be greater than " + maxHours + " hours");
+    }
+    SandboxRecord sandbox = lifecycle.changeEnd(caller, id, timeout, true);
+    return Reply.json(200, started(sandbox));
+  }
+
+  // get, kill, timeout, refresh
+
+  public Reply get(RoutingContext ctx, Caller caller) {
+    SandboxRecord s = lifecycle.running(caller, id(ctx));
+    JsonObject json = listed(s).put("domain", domain);
+    if (s.envdAccessToken() != null) {
+      json.put("envdAccessToken", s.envdAccessToken());
+    }
+    json.put("allowInternetAccess", s.allowInternetAccess());
+    if (s.networkJson() != null) {
+      json.put("network", new JsonObject(s.networkJson()));
+    }
+    json.put(
+        "lifecycle", new JsonObject().put("autoResume", s.autoResume()).put("onTimeout", "kill"));
+    return Reply.json(200, json);
+  }
+
+  public Reply kill(RoutingContext ctx, Caller caller) {
+    lifecycle.kill(caller, id(ctx));
+    return Reply.noContent();
+  }
+
+  public Reply timeout(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), false);
+    Integer timeout = body.integer("timeout");
+    if (timeout == null) {
+      body.requiredString("timeout");
+      throw new IllegalStateException("unreachable");
+    }
+    lifecycle.changeEnd(caller, id, Math.max(0, timeout), false);
+    return Reply.noContent();
+  }
+
+  public Reply refresh(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), true);
+    Integer duration = body.integer("duration");
+    int seconds = duration == null ? 15 : duration;
+    if (seconds < 0 || seconds > 3600) {
+      throw ApiException.validation(
+          "request body has an error: doesn't match schema: Error at \"/duration\": number must be"
+              + " between 0 and 3600");
+    }
+    lifecycle.changeEnd(caller, id, Math.max(15, seconds), true);
+    return Reply.noContent();
+  }
+
+  // pause and resume: not implemented by sbx yet
+
+  public Reply pause(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    JsonBody.parse(ctx.body().buffer(), true).bool("memory");
+    lifecycle.running(caller, id);
+    throw ApiException.badRequest(
+        "Error pausing sandbox - sbx cannot pause sandboxes yet; sandbox '"
+            + id
+            + "' keeps running");
+  }
+
+  public Reply resume(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), true);
+    body.integer("timeout");
+    body.bool("autoPause");
+    Optional<SandboxRecord> found =
+        store.sandbox(id).filter(s -> s.teamId().equals(caller.team().id()));
+    if (found.isPresent()
+        && found.get().state() == SandboxState.RUNNING
+        && nodes.healthy(found.get().nodeId())) {
+      throw new ApiException(409, "Sandbox " + id + " is already running");
+    }
+    // nothing is ever paused: there is no snapshot to resume
+    throw SandboxLifecycle.notFound(id);
+  }
+
+  // metrics
+
+  public Reply metrics(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    Long start = longQuery(ctx, "start");
+    Long end = longQuery(ctx, "end");
+    SandboxRecord sandbox = lifecycle.running(caller, id);
+    JsonObject sample = metrics.read(sandbox);
+    long ts = sample.getLong("timestampUnix");
+    JsonArray result = new JsonArray();
+    if ((start == null || ts >= start) && (end == null || ts <= end)) {
+      result.add(sample);
+    }
+    return Reply.json(200, result);
+  }
+
+  private static @Nullable Long longQuery(RoutingContext ctx, String name) {
+    String value = query(ctx, name);
+    if (value == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw ApiException.validation(
+          "parameter \""
+              + name
+              + "\" in query has an error: value "
+              + value
+              + ": an invalid integer");
+    }
+  }
+
+  private static int intQuery(RoutingContext ctx, String name, int defaultValue, int min, int max) {
+    Long value = longQuery(ctx, name);
+    if (value == null) {
+      return defaultValue;
+    }
+    if (value < min || value > max) {
+      throw ApiException.validation(
+          "parameter \""
+              + name
+              + "\" in query has an error: number must be between "
+              + min
+              + " and "
+              + max);
+    }
+    return value.intValue();
+  }
+
+  // logs
+
+  public Reply logsV1(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    Long start = longQuery(ctx, "start");
+    int limit = intQuery(ctx, "limit", 1000, 0, 100_000);
+    lifecycle.any(caller, id);
+    Instant from = start == null ? Instant.EPOCH : Instant.ofEpochMilli(Math.max(0, start));
+    JsonArray logs = new JsonArray();
+    JsonArray entries = new JsonArray();
+    for (SandboxEvent e : store.events(id, from, limit, true)) {
+      logs.add(new JsonObject().put("timestamp", e.at().toString()).put("line", line(e)));
+      entries.add(entry(e));
+    }
+    return Reply.json(200, new JsonObject().put("logs", logs).put("logEntries", entries));
+  }
+
+  public Reply logsV2(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    Long cursor = longQuery(ctx, "cursor");
+    int limit = intQuery(ctx, "limit", 1000, 0, 1000);
+    String direction = Optional.ofNullable(query(ctx, "direction")).orElse("forward");
+    if (!direction.equals("forward") && !direction.equals("backward")) {
+      throw ApiException.validation(
+          "parameter \"direction\" in query has an error: value is not one of the allowed values"
+              + " [\"forward\",\"backward\"]");
+    }
+    String level = query(ctx, "level");
+    if (level != null && !List.of("debug", "info", "warn", "error").contains(level)) {
+      throw ApiException.validation(
+          "parameter \"level\" in query has an error: value is not one of the allowed values"
+              + " [\"debug\",\"info\",\"warn\",\"error\"]");
+    }
+    String search = query(ctx, "search");
+    if (search != null && search.length() > 256) {
+      throw ApiException.validation(
+          "parameter \"search\" in query has an error: maximum string length is 256");
+    }
+    lifecycle.any(caller, id);
+    boolean forward = direction.equals("forward");
+    Instant from =
+        cursor == null
+            ? (forward ? Instant.EPOCH : Instant.now().plusSeconds(1))
+            : Instant.ofEpochMilli(Math.max(0, cursor));
+    JsonArray logs = new JsonArray();
+    for (SandboxEvent e : store.events(id, from, 100_000, forward)) {
+      if (logs.size() >= limit) {
+        break;
+      }
+      if (level != null && severity(e.level()) < severity(level)) {
+        continue;
+      }
+      if (search != null && !e.message().contains(search)) {
+        continue;
+      }
+      logs.add(entry(e));
+    }
+    return Reply.json(200, new JsonObject().put("logs", logs));
+  }
+
+  private static int severity(String level) {
+    return switch (level) {
+      case "debug" -> 0;
+      case "info" -> 1;
+      case "warn" -> 2;
+      default -> 3;
+    };
+  }
+
+  private static String line(SandboxEvent e) {
+    JsonObject json = new JsonObject().put("level", e.level()).put("message", e.message());
+    e.fields().forEach(json::put);
+    return json.encode();
+  }
+
+  private static JsonObject entry(SandboxEvent e) {
+    return new JsonObject()
+        .put("timestamp", e.at().toString())
+        .put("message", e.message())
+        .put("level", e.level())
+        .put("fields", new JsonObject(new LinkedHashMap<>(e.fields())));
+  }
+
+  // lists
+
+  /** Running sandboxes of the team on healthy nodes, newest first. */
+  private List<SandboxRecord> live(Caller caller) {
+    return store.sandboxes(caller.team().id(), SandboxState.RUNNING).stream()
+        .filter(s -> nodes.healthy(s.nodeId()))
+        .toList();
+  }
+
+  /** {@code GET /sandboxes}: running only, newest first, no paging. */
+  public Reply listV1(RoutingContext ctx, Caller caller) {
+    Map<String, String> metadata = metadataFilter(query(ctx, "metadata"));
+    JsonArray list = new JsonArray();
+    for (SandboxRecord s : live(caller)) {
+      if (matches(s, metadata)) {
+        list.add(listed(s));
+      }
+    }
+    return Reply.json(200, list);
+  }
+
+  /** {@code GET /v2/sandboxes} (§1.6). */
+  public Reply listV2(RoutingContext ctx, Caller caller) {
+    Map<String, String> metadata = metadataFilter(query(ctx, "metadata"));
+    boolean running = true;
+    String state = query(ctx, "state");
+    if (state != null) {
+      running = false;
+      for (String value : state.split(",", -1)) {
+        switch (value) {
+          case "running" -> running = true;
+          case "paused" -> {}
+          default ->
+              throw ApiException.validation(
+                  "parameter \"state\" in query has an error: value is not one of the allowed"
+                      + " values [\"running\",\"paused\"]");
+        }
+      }
+    }
+    String order = Optional.ofNullable(query(ctx, "order")).orElse("desc");
+    if (!order.equals("asc") && !order.equals("desc")) {
+      throw ApiException.validation(
+          "parameter \"order\" in query has an error: value is not one of the allowed values"
+              + " [\"asc\",\"desc\"]");
+    }
+    boolean asc = order.equals("asc");
+    Instant startedAfter = null;
+    String after = query(ctx, "startedAfter");
+    if (after != null) {
+      try {
+        startedAfter = Instant.parse(after).truncatedTo(ChronoUnit.MICROS);
+      } catch (DateTimeParseException e) {
+        throw ApiException.validation(
+            "parameter \"startedAfter\" in query has an error: string doesn't match the format"
+                + " \"date-time\"");
+      }
+    }
+    int limit = intQuery(ctx, "limit", 100, 1, 100);
+    String templateFilter = query(ctx, "template");
+    String templateId = null;
+    boolean unknownTemplate = false;
+    if (templateFilter != null) {
+      String t = templateFilter.trim().toLowerCase(Locale.ROOT);
+      if (t.contains(":")) {
+        throw ApiException.badRequest("Template filter must not contain a tag");
+      }
+      Optional<TemplateRecord> record = store.template(t).or(() -> store.templateByAlias(t));
+      if (record.isPresent() && record.get().usableBy(caller.team().id())) {
+        templateId = record.get().id();
+      } else {
+        unknownTemplate = true;
+      }
+    }
+    Cursor cursor = null;
+    String token = query(ctx, "nextToken");
+    if (token != null && !token.isEmpty()) {
+      cursor = Cursor.decode(token);
+      if (cursor.asc() != asc) {
+        throw ApiException.badRequest("Invalid next token");
+      }
+    }
+
+    List<SandboxRecord> matching = new ArrayList<>();
+    if (running && !unknownTemplate) {
+      for (SandboxRecord s : live(caller)) {
+        if (matches(s, metadata)
+            && (templateId == null || s.templateId().equals(templateId))
+            && (startedAfter == null || !s.startedAt().isBefore(startedAfter))) {
+          matching.add(s);
+        }
+      }
+    }
+    Comparator<SandboxRecord> sort =
+        Comparator.comparing(SandboxRecord::startedAt).reversed().thenComparing(SandboxRecord::id);
+    if (asc) {
+      sort = sort.reversed();
+    }
+    matching.sort(sort);
+    List<SandboxRecord> page = new ArrayList<>();
+    for (SandboxRecord s : matching) {
+      if (cursor != null && !cursor.before(s, asc)) {
+        continue;
+      }
+      page.add(s);
+      if (page.size() > limit) {
+        break;
+      }
+    }
+    Reply reply;
+    JsonArray list = new JsonArray();
+    for (SandboxRecord s : page.subList(0, Math.min(limit, page.size()))) {
+      list.add(listed(s));
+    }
+    reply = Reply.json(200, list);
+    if (page.size() > limit) {
+      reply.header("X-Next-Token", new Cursor(page.get(limit - 1), asc).encode());
+    }
+    if (running) {
+      reply.header("X-Total-Running", String.valueOf(matching.size()));
+    }
+    return reply;
+  }
+
+  /** {@code <RFC 3339 ts>__<sandboxID>[__asc]}, base64url with padding. */
+  record Cursor(Instant startedAt, String sandboxId, boolean asc) {
+    Cursor(SandboxRecord s, boolean asc) {
+      this(s.startedAt(), s.id(), asc);
+    }
+
+    String encode() {
+      String raw = startedAt + "__" + sandboxId + (asc ? "__asc" : "");
+      return Base64.getUrlEncoder().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Cursor decode(String token) {
+      try {
+        String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+        String[] parts = raw.split("__", -1);
+        if (parts.length < 2
+            || parts.length > 3
+            || (parts.length == 3 && !parts[2].equals("asc"))) {
+          throw ApiException.badRequest("Invalid next token");
+        }
+        if (!parts[1].matches("[a-z0-9]+")) {
+          throw ApiException.badRequest("Invalid next token");
+        }
+        return new Cursor(Instant.parse(parts[0]), parts[1], parts.length == 3);
+      } catch (IllegalArgumentException | DateTimeParseException e) {
+        throw ApiException.badRequest("Invalid next token");
+      }
+    }
+
+    /** Whether {@code s} comes after this cursor in the order. */
+    boolean before(SandboxRecord s, boolean ascending) {
+      int byTime = s.startedAt().compareTo(startedAt);
+      int byId = s.id().compareTo(sandboxId);
+      if (!ascending) {
+        return byTime < 0 || (byTime == 0 && byId > 0);
+      }
+      return byTime > 0 || (byTime == 0 && byId < 0);
+    }
+  }
+
+  private static boolean matches(SandboxRecord s, Map<String, String> filter) {
+    for (Map.Entry<String, String> e : filter.entrySet()) {
+      if (!e.getValue().equals(s.metadata().get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code k1=v1&k2=v2}, each key and value URL-encoded (the query decoding removed the outer
+   * encoding); every pair must have exactly one {@code =}.
+   */
+  static Map<String, String> metadataFilter(@Nullable String metadata) {
+    Map<String, String> filter = new LinkedHashMap<>();
+    if (metadata == null || metadata.isEmpty()) {
+      return filter;
+    }
+    for (String pair : metadata.split("&", -1)) {
+      String[] kv = pair.split("=", -1);
+      if (kv.length != 2) {
+        throw ApiException.badRequest("Invalid metadata filter: '" + pair + "' is not key=value");
+      }
+      try {
+        filter.put(
+            URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+            URLDecoder.decode(kv[1], StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("Invalid metadata filter: '" + pair + "' is badly escaped");
+      }
+    }
+    return filter;
+  }
+}

@@ -1,0 +1,4 @@
+package dev.sbx.api.store;
+
+/** A valid (not revoked) API key and the team it belongs to. */
+public record KeyOwner(ApiKey key, Team team) {}
