@@ -79,6 +79,43 @@ public record ApiConfig(
         Duration.ofMillis(200));
   }
 
+  public ApiConfig withHost(String newHost) {
+    return new ApiConfig(
+        newHost,
+        port,
+        dataDir,
+        postgres,
+        nodes,
+        channels,
+        adminToken,
+        tokenSeed,
+        firstTeamLimits,
+        domain,
+        envdVersion,
+        maxBodyBytes,
+        nodeCheckInterval,
+        evictorInterval);
+  }
+
+  /** The {@code domain} returned to SDKs in create and connect answers (null: theirs). */
+  public ApiConfig withDomain(@Nullable String newDomain) {
+    return new ApiConfig(
+        host,
+        port,
+        dataDir,
+        postgres,
+        nodes,
+        channels,
+        adminToken,
+        tokenSeed,
+        firstTeamLimits,
+        newDomain,
+        envdVersion,
+        maxBodyBytes,
+        nodeCheckInterval,
+        evictorInterval);
+  }
+
   public ApiConfig withPort(int newPort) {
     return new ApiConfig(
         host,
