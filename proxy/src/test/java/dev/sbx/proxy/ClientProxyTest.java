@@ -16,11 +16,13 @@ import dev.sbx.proxy.forward.ExchangeListener;
 import dev.sbx.proxy.forward.ForwardingProxy;
 import dev.sbx.proxy.forward.ForwardingSettings;
 import dev.sbx.proxy.forward.Route;
+import dev.sbx.proxy.forward.ServerTls;
 import dev.sbx.proxy.routing.ProxyError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
@@ -32,6 +34,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +48,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -631,6 +635,33 @@ class ClientProxyTest {
                     .contains("sandbox=" + DIRECT)
                     .contains("port=3000")
                     .contains("status=200"));
+  }
+
+  // ---- TLS ----
+
+  @Test
+  void tlsWithAWildcardCertificateFromPemFiles(@TempDir Path directory) throws Exception {
+    ServerTls tls = TestCertificates.wildcard(directory, "sbx.test");
+    try (ClientProxy tlsProxy =
+        ClientProxy.start(ClientProxySettings.defaults("127.0.0.1", 0, 0).withTls(tls), CATALOG)) {
+      HttpClient tlsClient =
+          vertx.createHttpClient(
+              new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false));
+      try {
+        String host = "3000-" + DIRECT + ".sbx.test";
+        Answer answer =
+            ProxyTestSupport.send(
+                vertx,
+                tlsClient,
+                ProxyTestSupport.options(tlsProxy.port(), HttpMethod.GET, host, "/secure"),
+                null);
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.headers().get("X-Seen-Uri")).isEqualTo("/secure");
+        assertThat(answer.headers().get("X-Seen-X-Forwarded-Proto")).isEqualTo("https");
+      } finally {
+        await(tlsClient.close());
+      }
+    }
   }
 
   /** A hand-written catalog that passes everything to another one; tests override {@code find}. */
