@@ -8,6 +8,8 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -27,6 +29,7 @@ final class ProxyMetrics implements ExchangeListener {
 
   private final MeterRegistry registry;
   private final boolean perSandbox;
+  private final ConcurrentMap<Key, Meters> cache = new ConcurrentHashMap<>();
 
   ProxyMetrics(MeterRegistry registry, boolean perSandbox) {
     this.registry = registry;
@@ -36,28 +39,39 @@ final class ProxyMetrics implements ExchangeListener {
   @Override
   public void finished(Exchange exchange) {
     SandboxTarget target = exchange.target();
-    Tags tags =
-        Tags.of(
-            "sandbox", target == null ? "none" : perSandbox ? target.sandboxId() : "all",
-            "route", route(target),
-            "status", statusClass(exchange.status()));
-    Timer.builder("sbx.proxy.requests")
-        .description("Requests through the client proxy, arrival to end of response")
-        .tags(tags)
-        .register(registry)
-        .record(exchange.durationNanos(), TimeUnit.NANOSECONDS);
-    DistributionSummary.builder("sbx.proxy.request.body")
-        .description("Request body bytes read from clients")
-        .baseUnit("bytes")
-        .tags(tags)
-        .register(registry)
-        .record(exchange.bytesReceived());
-    DistributionSummary.builder("sbx.proxy.response.body")
-        .description("Response body bytes written to clients")
-        .baseUnit("bytes")
-        .tags(tags)
-        .register(registry)
-        .record(exchange.bytesSent());
+    Key key =
+        new Key(
+            target == null ? "none" : perSandbox ? target.sandboxId() : "all",
+            route(target),
+            statusClass(exchange.status()));
+    Meters meters = cache.computeIfAbsent(key, this::register);
+    meters.requests().record(exchange.durationNanos(), TimeUnit.NANOSECONDS);
+    meters.requestBody().record(exchange.bytesReceived());
+    meters.responseBody().record(exchange.bytesSent());
+  }
+
+  private record Key(String sandbox, String route, String status) {}
+
+  private record Meters(
+      Timer requests, DistributionSummary requestBody, DistributionSummary responseBody) {}
+
+  private Meters register(Key key) {
+    Tags tags = Tags.of("sandbox", key.sandbox(), "route", key.route(), "status", key.status());
+    return new Meters(
+        Timer.builder("sbx.proxy.requests")
+            .description("Requests through the client proxy, arrival to end of response")
+            .tags(tags)
+            .register(registry),
+        DistributionSummary.builder("sbx.proxy.request.body")
+            .description("Request body bytes read from clients")
+            .baseUnit("bytes")
+            .tags(tags)
+            .register(registry),
+        DistributionSummary.builder("sbx.proxy.response.body")
+            .description("Response body bytes written to clients")
+            .baseUnit("bytes")
+            .tags(tags)
+            .register(registry));
   }
 
   private static String route(@Nullable SandboxTarget target) {
