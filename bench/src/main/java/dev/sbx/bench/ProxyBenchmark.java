@@ -40,6 +40,11 @@ public final class ProxyBenchmark {
 
   private static final String SANDBOX = "bench1";
   private static final Buffer BODY = Buffer.buffer("x".repeat(64));
+  private static final Buffer FIRST_MESSAGE =
+      Buffer.buffer().appendByte((byte) 0).appendInt(7).appendString("{\"n\":1}");
+  private static final Buffer END_OF_STREAM =
+      Buffer.buffer().appendByte((byte) 2).appendInt(2).appendString("{}");
+  private static final int STREAMS = 200;
   private static final int CONCURRENCY = 16;
   private static final int ROUNDS = 3;
 
@@ -56,7 +61,21 @@ public final class ProxyBenchmark {
         await(
             upstreamVertx
                 .createHttpServer()
-                .requestHandler(request -> request.response().end(BODY))
+                .requestHandler(
+                    request -> {
+                      if (!"/stream".equals(request.path())) {
+                        request.response().end(BODY);
+                        return;
+                      }
+                      // a Connect server stream: the first message now, the end 20 ms later
+                      var response =
+                          request
+                              .response()
+                              .setChunked(true)
+                              .putHeader("Content-Type", "application/connect+json");
+                      response.write(FIRST_MESSAGE);
+                      upstreamVertx.setTimer(20, t -> response.end(END_OF_STREAM));
+                    })
                 .listen(0, "127.0.0.1"));
     ForwardingProxy nodeProxy =
         ForwardingProxy.start(
@@ -111,7 +130,12 @@ public final class ProxyBenchmark {
           }
         }
       }
+      Samples[] firstMessage = new Samples[targets.length];
+      for (int i = 0; i < targets.length; i++) {
+        firstMessage[i] = firstMessages(loadVertx, client, targets[i]);
+      }
       print(targets, throughput, latency, requests);
+      printFirstMessages(targets, firstMessage);
     } finally {
       proxy.close();
       nodeProxy.close();
@@ -226,6 +250,62 @@ public final class ProxyBenchmark {
           p50,
           latency[i].percentileMillis(99),
           i == 0 ? "–" : String.format(Locale.ROOT, "%.3f ms", p50 - directP50));
+    }
+  }
+
+  /** Time from sending the request to the first stream message, while the stream stays open. */
+  private static Samples firstMessages(Vertx vertx, HttpClient client, Target target)
+      throws Exception {
+    Samples samples = new Samples(STREAMS);
+    RequestOptions options =
+        new RequestOptions()
+            .setServer(SocketAddress.inetSocketAddress(target.port(), "127.0.0.1"))
+            .setMethod(HttpMethod.POST)
+            .setHost(target.host())
+            .setPort(target.port())
+            .setURI("/stream");
+    for (int i = 0; i < STREAMS; i++) {
+      Promise<Long> first = Promise.promise();
+      Promise<Void> ended = Promise.promise();
+      vertx.runOnContext(
+          v -> {
+            long started = System.nanoTime();
+            client
+                .request(options)
+                .compose(request -> request.send(Buffer.buffer().appendByte((byte) 0).appendInt(0)))
+                .onSuccess(
+                    response -> {
+                      response.handler(chunk -> first.tryComplete(System.nanoTime() - started));
+                      response.endHandler(end -> ended.tryComplete());
+                    })
+                .onFailure(
+                    failure -> {
+                      first.tryFail(failure);
+                      ended.tryFail(failure);
+                    });
+          });
+      long nanos = await(first.future());
+      await(ended.future());
+      samples.add(nanos);
+    }
+    return samples;
+  }
+
+  private static void printFirstMessages(Target[] targets, Samples[] firstMessage) {
+    System.out.printf(
+        Locale.ROOT,
+        "%nFirst message of a Connect server stream (%d streams, sequential; the sandbox ends each"
+            + " stream 20 ms after its first message)%n%n",
+        STREAMS);
+    System.out.println("| path | first message p50 | p99 |");
+    System.out.println("|---|---|---|");
+    for (int i = 0; i < targets.length; i++) {
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %.3f ms | %.3f ms |%n",
+          targets[i].name(),
+          firstMessage[i].percentileMillis(50),
+          firstMessage[i].percentileMillis(99));
     }
   }
 
