@@ -29,6 +29,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -661,7 +662,73 @@ class ClientProxyTest {
       } finally {
         await(tlsClient.close());
       }
+      HttpClient h2Client =
+          vertx.createHttpClient(
+              new HttpClientOptions()
+                  .setSsl(true)
+                  .setUseAlpn(true)
+                  .setProtocolVersion(HttpVersion.HTTP_2)
+                  .setTrustAll(true)
+                  .setVerifyHost(false));
+      try {
+        assertH2(h2Client, tlsProxy.port(), "https");
+      } finally {
+        await(h2Client.close());
+      }
     }
+  }
+
+  @Test
+  void http2WithPriorKnowledgeIsForwardedToTheNodeAsHttp11() throws Exception {
+    HttpClient h2Client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_2)
+                .setHttp2ClearTextUpgrade(false));
+    try {
+      assertH2(h2Client, proxy.port(), "http");
+    } finally {
+      await(h2Client.close());
+    }
+  }
+
+  /** A POST with a body and a GET over h2; the recorder sees HTTP/1.1 with Host and the body. */
+  private static void assertH2(HttpClient h2Client, int port, String scheme) throws Exception {
+    String host = "3000-" + DIRECT + ".sbx.test";
+    String answer =
+        onLoop(
+            vertx,
+            () ->
+                h2Client
+                    .request(ProxyTestSupport.options(port, HttpMethod.POST, host, "/h2?q=1"))
+                    .compose(request -> request.send("over h2"))
+                    .compose(
+                        response ->
+                            response
+                                .body()
+                                .map(
+                                    body ->
+                                        response.version()
+                                            + " "
+                                            + response.statusCode()
+                                            + " "
+                                            + response.getHeader("X-Seen-Host")
+                                            + " "
+                                            + response.getHeader("X-Seen-Uri")
+                                            + " "
+                                            + response.getHeader("X-Seen-X-Forwarded-Proto")
+                                            + " "
+                                            + body)));
+    assertThat(answer)
+        .isEqualTo("HTTP_2 200 " + host + ":" + port + " /h2?q=1 " + scheme + " over h2");
+    Answer missing =
+        ProxyTestSupport.send(
+            vertx,
+            h2Client,
+            ProxyTestSupport.options(port, HttpMethod.GET, "3000-unknown5.sbx.test", "/"),
+            null);
+    assertThat(missing.status()).isEqualTo(502);
+    assertThat(missing.body()).isEqualTo(ProxyError.sandboxNotFound("unknown5").json());
   }
 
   /** A hand-written catalog that passes everything to another one; tests override {@code find}. */

@@ -119,11 +119,15 @@ public final class ForwardingProxy implements AutoCloseable {
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setMaxInitialLineLength(64 * 1024)
             .setMaxHeaderSize(64 * 1024)
-            .setTcpNoDelay(true);
+            .setTcpNoDelay(true)
+            // h2c: prior knowledge or an HTTP/1.1 Upgrade; with TLS, h2 by ALPN
+            .setHttp2ClearTextEnabled(true);
     ServerTls tls = settings.tls();
     if (tls != null) {
       serverOptions
           .setSsl(true)
+          // h2 or HTTP/1.1 by ALPN, as the SDKs negotiate
+          .setUseAlpn(true)
           .setKeyCertOptions(
               new PemKeyCertOptions()
                   .setCertPath(tls.certificateChain().toString())
