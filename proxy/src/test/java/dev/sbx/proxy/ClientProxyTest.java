@@ -4,6 +4,7 @@ import static dev.sbx.proxy.ProxyTestSupport.await;
 import static dev.sbx.proxy.ProxyTestSupport.onLoop;
 import static dev.sbx.proxy.ProxyTestSupport.writeZeros;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -729,6 +730,41 @@ class ClientProxyTest {
             null);
     assertThat(missing.status()).isEqualTo(502);
     assertThat(missing.body()).isEqualTo(ProxyError.sandboxNotFound("unknown5").json());
+  }
+
+  // ---- start and settings ----
+
+  @Test
+  void busyHealthPortFailsTheStartAndReleasesTheProxyPort() throws Exception {
+    try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int proxyPort = freePort();
+      assertThatThrownBy(
+              () ->
+                  ClientProxy.start(
+                      ClientProxySettings.defaults("127.0.0.1", proxyPort, busy.getLocalPort()),
+                      CATALOG))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("health listener");
+      // the proxy's own listener was closed again: the port can be bound
+      try (ServerSocket again =
+          new ServerSocket(proxyPort, 1, java.net.InetAddress.getLoopbackAddress())) {
+        assertThat(again.getLocalPort()).isEqualTo(proxyPort);
+      }
+    }
+  }
+
+  @Test
+  void settingsRejectBadValues() {
+    assertThatThrownBy(() -> ClientProxySettings.defaults("127.0.0.1", 70000, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ClientProxySettings.defaults("127.0.0.1", 3002, 3002))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("differ");
+    assertThatThrownBy(
+            () ->
+                new ClientProxySettings(
+                    "127.0.0.1", 0, 0, Duration.ofSeconds(1), Duration.ofSeconds(1), 0, true, null))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   /** A hand-written catalog that passes everything to another one; tests override {@code find}. */
