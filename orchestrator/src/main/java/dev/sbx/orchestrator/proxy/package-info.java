@@ -4,7 +4,8 @@
  * sandbox.<domain>} hosts, to the address of a sandbox on this host and streams requests, responses
  * and WebSocket upgrades through without buffering; it refuses envd's control routes ({@code /init}
  * and the like) and answers unknown sandboxes and closed ports with the 502 bodies of the E2B wire
- * protocol (§3.1 and §3.2 step 3).
+ * protocol (§3.1 and §3.2 step 3). The generic parts live in the proxy module ({@code
+ * dev.sbx.proxy.routing}, {@code dev.sbx.proxy.forward}).
  */
 @NullMarked
 package dev.sbx.orchestrator.proxy;

@@ -2,6 +2,7 @@ package dev.sbx.orchestrator.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sbx.proxy.routing.EnvdControlRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;

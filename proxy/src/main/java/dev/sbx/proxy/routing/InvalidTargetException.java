@@ -1,4 +1,4 @@
-package dev.sbx.orchestrator.proxy;
+package dev.sbx.proxy.routing;
 
 /** A request whose host or routing headers name no sandbox port; the message is the 400 body. */
 public final class InvalidTargetException extends Exception {

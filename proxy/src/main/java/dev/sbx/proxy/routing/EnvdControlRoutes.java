@@ -1,4 +1,4 @@
-package dev.sbx.orchestrator.proxy;
+package dev.sbx.proxy.routing;
 
 import static java.util.Objects.requireNonNull;
 

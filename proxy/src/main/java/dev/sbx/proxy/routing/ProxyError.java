@@ -1,4 +1,4 @@
-package dev.sbx.orchestrator.proxy;
+package dev.sbx.proxy.routing;
 
 import static java.util.Objects.requireNonNull;
 
@@ -20,6 +20,9 @@ public record ProxyError(int status, String sandboxId, String message, @Nullable
   /** Content type of the JSON bodies. */
   public static final String JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
+  /** The request header that carries a private sandbox's traffic access token. */
+  public static final String TRAFFIC_TOKEN_HEADER = "e2b-traffic-access-token";
+
   /** Content type of the HTML pages. */
   public static final String HTML_CONTENT_TYPE = "text/html; charset=utf-8";
 
@@ -37,6 +40,43 @@ public record ProxyError(int status, String sandboxId, String message, @Nullable
   /** 502: the sandbox runs but nothing accepted a connection on the port, after the retries. */
   public static ProxyError portNotOpen(String sandboxId, int port) {
     return new ProxyError(502, sandboxId, "The sandbox is running but port is not open", port);
+  }
+
+  /** 409: the sandbox is being paused or resumed. */
+  public static ProxyError transitioning(String sandboxId) {
+    return new ProxyError(
+        409, sandboxId, "The sandbox is still transitioning. Try again in a moment.", null);
+  }
+
+  /** 403: the sandbox takes only traffic that carries its token, and this request has none. */
+  public static ProxyError trafficTokenMissing(String sandboxId) {
+    return new ProxyError(
+        403,
+        sandboxId,
+        "Sandbox is secured with traffic access token. Token header '"
+            + TRAFFIC_TOKEN_HEADER
+            + "' is missing",
+        null);
+  }
+
+  /** 403: the request's traffic token is not the sandbox's. */
+  public static ProxyError trafficTokenInvalid(String sandboxId) {
+    return new ProxyError(
+        403,
+        sandboxId,
+        "Sandbox is secured with traffic access token. Provided token in header '"
+            + TRAFFIC_TOKEN_HEADER
+            + "' is invalid",
+        null);
+  }
+
+  /**
+   * 502: the route of the sandbox could not be looked up (the catalog failed), so it is not
+   * routable now; the SDKs treat it like any 502.
+   */
+  public static ProxyError catalogUnavailable(String sandboxId) {
+    return new ProxyError(
+        502, sandboxId, "The sandbox route could not be looked up. Try again in a moment.", null);
   }
 
   /** 404: one of envd's control routes, which only the orchestrator may call. */

@@ -1,4 +1,4 @@
-package dev.sbx.orchestrator.proxy;
+package dev.sbx.proxy.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,6 +18,23 @@ class ProxyErrorTest {
         .isEqualTo(
             "{\"sandboxId\":\"abc\",\"message\":\"The sandbox is running but port is not open\","
                 + "\"port\":3000,\"code\":502}");
+  }
+
+  @Test
+  void clientProxyBodiesAreTheProtocolOnes() {
+    assertThat(ProxyError.transitioning("abc").json())
+        .isEqualTo(
+            "{\"sandboxId\":\"abc\",\"message\":\"The sandbox is still transitioning. Try again"
+                + " in a moment.\",\"code\":409}");
+    assertThat(ProxyError.trafficTokenMissing("abc").json())
+        .isEqualTo(
+            "{\"sandboxId\":\"abc\",\"message\":\"Sandbox is secured with traffic access token."
+                + " Token header 'e2b-traffic-access-token' is missing\",\"code\":403}");
+    assertThat(ProxyError.trafficTokenInvalid("abc").json())
+        .isEqualTo(
+            "{\"sandboxId\":\"abc\",\"message\":\"Sandbox is secured with traffic access token."
+                + " Provided token in header 'e2b-traffic-access-token' is invalid\",\"code\":403}");
+    assertThat(ProxyError.catalogUnavailable("abc").status()).isEqualTo(502);
   }
 
   @Test

@@ -1,0 +1,119 @@
+package dev.sbx.proxy;
+
+import dev.sbx.proxy.catalog.Catalog;
+import dev.sbx.proxy.catalog.CatalogEntry;
+import dev.sbx.proxy.forward.Route;
+import dev.sbx.proxy.forward.Router;
+import dev.sbx.proxy.routing.EnvdControlRoutes;
+import dev.sbx.proxy.routing.ProxyError;
+import dev.sbx.proxy.routing.SandboxTarget;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client proxy's routing (E2B wire protocol §3.2 step 1): the node that runs the sandbox, from
+ * the catalog. Unknown and paused sandboxes get the 502 "not found" (auto-resume is not built),
+ * transitioning ones the 409, and requests to a non-envd port of a sandbox with a traffic token the
+ * 403 unless they carry that token.
+ */
+final class CatalogRouter implements Router {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CatalogRouter.class);
+
+  private final Catalog catalog;
+
+  CatalogRouter(Catalog catalog) {
+    this.catalog = catalog;
+  }
+
+  @Override
+  public Future<Route> route(SandboxTarget target, HttpServerRequest request) {
+    CompletionStage<Optional<CatalogEntry>> found;
+    try {
+      found = catalog.find(target.sandboxId());
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(unavailable(target, e));
+    }
+    CompletableFuture<Optional<CatalogEntry>> done = completedOrNull(found);
+    if (done != null) {
+      // answered from memory (in-memory catalog, cache hit): no hop through the event loop
+      Optional<CatalogEntry> entry;
+      try {
+        entry = done.join();
+      } catch (RuntimeException e) {
+        return Future.succeededFuture(unavailable(target, e));
+      }
+      return Future.succeededFuture(decide(target, request, entry));
+    }
+    Context context = Vertx.currentContext();
+    Future<Optional<CatalogEntry>> later =
+        context == null
+            ? Future.fromCompletionStage(found)
+            : Future.fromCompletionStage(found, context);
+    return later.transform(
+        answered ->
+            Future.succeededFuture(
+                answered.succeeded()
+                    ? decide(target, request, answered.result())
+                    : unavailable(target, answered.cause())));
+  }
+
+  private static @Nullable CompletableFuture<Optional<CatalogEntry>> completedOrNull(
+      CompletionStage<Optional<CatalogEntry>> stage) {
+    if (stage instanceof CompletableFuture<Optional<CatalogEntry>> future && future.isDone()) {
+      return future;
+    }
+    return null;
+  }
+
+  private static Route unavailable(SandboxTarget target, Throwable failure) {
+    LOG.warn("catalog lookup failed for sandbox {}", target.sandboxId(), failure);
+    return new Route.Refused(ProxyError.catalogUnavailable(target.sandboxId()));
+  }
+
+  static Route decide(
+      SandboxTarget target, HttpServerRequest request, Optional<CatalogEntry> found) {
+    String sandboxId = target.sandboxId();
+    if (found.isEmpty()) {
+      return new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
+    }
+    CatalogEntry entry = found.get();
+    return switch (entry.state()) {
+      // no auto-resume yet: a paused sandbox is "not found", as E2B answers without auto-resume
+      case PAUSED -> new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
+      case TRANSITIONING -> new Route.Refused(ProxyError.transitioning(sandboxId));
+      case RUNNING -> running(target, request, entry);
+    };
+  }
+
+  private static Route running(
+      SandboxTarget target, HttpServerRequest request, CatalogEntry entry) {
+    String expected = entry.trafficAccessToken();
+    // envd's port is exempt: envd checks X-Access-Token itself (§3.2 step 3)
+    if (expected != null && target.port() != EnvdControlRoutes.ENVD_PORT) {
+      String given = request.getHeader(ProxyError.TRAFFIC_TOKEN_HEADER);
+      if (given == null) {
+        return new Route.Refused(ProxyError.trafficTokenMissing(target.sandboxId()));
+      }
+      if (!MessageDigest.isEqual(
+          given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+        return new Route.Refused(ProxyError.trafficTokenInvalid(target.sandboxId()));
+      }
+    }
+    return new Route.Upstream(
+        entry.nodeProxyHost(),
+        entry.nodeProxyPort(),
+        // the node could not be reached: the sandbox is not routable (§3.2 error table)
+        ProxyError.sandboxNotFound(target.sandboxId()));
+  }
+}

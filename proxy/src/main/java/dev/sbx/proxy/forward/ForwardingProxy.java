@@ -1,0 +1,531 @@
+package dev.sbx.proxy.forward;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.sbx.proxy.routing.EnvdControlRoutes;
+import dev.sbx.proxy.routing.InvalidTargetException;
+import dev.sbx.proxy.routing.ProxyError;
+import dev.sbx.proxy.routing.SandboxTarget;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.SocketAddress;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A sandbox proxy's HTTP server and client (E2B wire protocol §3): each request is mapped to its
+ * {@link SandboxTarget} (plain-text 400 when it names none), envd's control routes are answered
+ * with 404, the {@link Router} picks the upstream or an error, and the request is forwarded with
+ * method, URI (path and query as sent), {@code Host} and all end-to-end headers kept.
+ *
+ * <p>Bodies are piped with back-pressure in both directions (nothing is buffered; Connect stream
+ * messages pass one by one). An HTTP/1.1 upgrade (WebSocket) that the upstream answers with 101
+ * turns both connections into a byte tunnel. Connections to each upstream are pooled with
+ * keep-alive. A dial that fails is retried with a linear backoff before the route's dial-failure
+ * answer; an upstream that fails after connecting gives a bare 502 (or a reset once the response
+ * has started). A client that goes away resets the upstream request.
+ *
+ * <p>All work happens on the event loops of the {@link Vertx} given to {@link #start}; the proxy
+ * closes its server and client but not that {@code Vertx}.
+ */
+public final class ForwardingProxy implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ForwardingProxy.class);
+
+  /** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded as they are. */
+  private static final Set<String> HOP_BY_HOP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "proxy-connection",
+          "proxy-authenticate",
+          "proxy-authorization",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade",
+          "http2-settings");
+
+  private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+  private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
+  private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final HttpClient client;
+  private final ForwardingSettings settings;
+  private final Router router;
+  private final ExchangeListener listener;
+
+  private ForwardingProxy(
+      Vertx vertx,
+      HttpServer server,
+      HttpClient client,
+      ForwardingSettings settings,
+      Router router,
+      ExchangeListener listener) {
+    this.vertx = vertx;
+    this.server = server;
+    this.client = client;
+    this.settings = settings;
+    this.router = router;
+    this.listener = listener;
+  }
+
+  /**
+   * Starts a proxy listening on {@code settings.host():settings.port()} and returns once it accepts
+   * connections.
+   *
+   * @throws IllegalStateException when the port cannot be bound or the TLS files cannot be read
+   */
+  public static ForwardingProxy start(
+      Vertx vertx, ForwardingSettings settings, Router router, ExchangeListener listener) {
+    requireNonNull(vertx, "vertx");
+    requireNonNull(settings, "settings");
+    requireNonNull(router, "router");
+    requireNonNull(listener, "listener");
+    int idleSeconds = (int) Math.min(Integer.MAX_VALUE, settings.idleTimeout().toSeconds());
+    HttpServerOptions serverOptions =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            .setIdleTimeout(idleSeconds)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setMaxInitialLineLength(64 * 1024)
+            .setMaxHeaderSize(64 * 1024)
+            .setTcpNoDelay(true)
+            // h2c: prior knowledge or an HTTP/1.1 Upgrade; with TLS, h2 by ALPN
+            .setHttp2ClearTextEnabled(true);
+    ServerTls tls = settings.tls();
+    if (tls != null) {
+      serverOptions
+          .setSsl(true)
+          // h2 or HTTP/1.1 by ALPN, as the SDKs negotiate
+          .setUseAlpn(true)
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(tls.certificateChain().toString())
+                  .setKeyPath(tls.privateKey().toString()));
+    }
+    HttpServer server = vertx.createHttpServer(serverOptions);
+    HttpClient client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setKeepAlive(true)
+                .setKeepAliveTimeout(60)
+                .setIdleTimeout(idleSeconds)
+                .setIdleTimeoutUnit(TimeUnit.SECONDS)
+                .setConnectTimeout((int) settings.connectTimeout().toMillis())
+                .setMaxInitialLineLength(64 * 1024)
+                .setMaxHeaderSize(64 * 1024)
+                .setTcpNoDelay(true),
+            new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerUpstream()));
+    ForwardingProxy proxy = new ForwardingProxy(vertx, server, client, settings, router, listener);
+    server.requestHandler(proxy::handle);
+    try {
+      server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      proxy.close();
+      throw new IllegalStateException(
+          "proxy cannot listen on " + settings.host() + ":" + settings.port(), e);
+    } catch (InterruptedException e) {
+      proxy.close();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting the proxy", e);
+    }
+    return proxy;
+  }
+
+  /** The port the proxy listens on (the bound one when {@code settings.port()} was 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Stops listening and closes all connections (not the {@code Vertx}). */
+  @Override
+  public void close() {
+    try {
+      Future.join(server.close(), client.close())
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("proxy did not close cleanly", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The state of one request, reported once to the listener. */
+  private final class Tracked {
+    // touched only on the request's event loop
+    final HttpServerRequest request;
+    final long startNanos = System.nanoTime();
+    @Nullable SandboxTarget target;
+    @Nullable HttpClientRequest upstream;
+    boolean reported;
+
+    Tracked(HttpServerRequest request) {
+      this.request = request;
+    }
+
+    void report() {
+      if (reported) {
+        return;
+      }
+      reported = true;
+      HttpServerResponse response = request.response();
+      HostAndPort authority = request.authority();
+      SocketAddress remote = request.remoteAddress();
+      int status = response.headWritten() ? response.getStatusCode() : 0;
+      try {
+        listener.finished(
+            new Exchange(
+                request.method().name(),
+                request.uri(),
+                authority == null ? null : authority.toString(),
+                remote == null ? "-" : remote.toString(),
+                target,
+                status,
+                request.bytesRead(),
+                response.bytesWritten(),
+                System.nanoTime() - startNanos));
+      } catch (RuntimeException e) {
+        LOG.warn("exchange listener failed", e);
+      }
+    }
+  }
+
+  private void handle(HttpServerRequest request) {
+    Tracked tracked = new Tracked(request);
+    HttpServerResponse response = request.response();
+    response.bodyEndHandler(v -> tracked.report());
+    response.closeHandler(
+        closed -> {
+          HttpClientRequest upstream = tracked.upstream;
+          if (upstream != null) {
+            upstream.reset();
+          }
+          tracked.report();
+        });
+    boolean hasBody = hasBody(request);
+    if (hasBody) {
+      // held back until it is piped upstream (or drained after an error)
+      request.pause();
+    }
+    HostAndPort authority = request.authority();
+    SandboxTarget target;
+    try {
+      target =
+          SandboxTarget.of(
+              authority == null ? null : authority.host(),
+              request.getHeader(SandboxTarget.SANDBOX_ID_HEADER),
+              request.getHeader(SandboxTarget.SANDBOX_PORT_HEADER));
+    } catch (InvalidTargetException e) {
+      sendPlainText(request, 400, requireNonNull(e.getMessage()));
+      return;
+    }
+    tracked.target = target;
+    String path = request.path();
+    if (EnvdControlRoutes.isBlocked(target.port(), path == null ? "/" : path)) {
+      sendError(request, ProxyError.controlRoute(target.sandboxId()));
+      return;
+    }
+    Future<Route> routed;
+    try {
+      routed = router.route(target, request);
+    } catch (RuntimeException e) {
+      routed = Future.failedFuture(e);
+    }
+    routed.onComplete(
+        decided -> {
+          if (decided.failed()) {
+            LOG.warn("routing failed for {} {}", target, request.uri(), decided.cause());
+            sendBare502(request);
+            return;
+          }
+          switch (decided.result()) {
+            case Route.Refused refused -> sendError(request, refused.error());
+            case Route.Upstream upstream -> dialAndForward(tracked, upstream, hasBody);
+          }
+        });
+  }
+
+  private void dialAndForward(Tracked tracked, Route.Upstream route, boolean hasBody) {
+    HttpServerRequest request = tracked.request;
+    if (request.response().closed()) {
+      return;
+    }
+    RequestOptions options =
+        new RequestOptions()
+            .setServer(SocketAddress.inetSocketAddress(route.port(), route.host()))
+            .setMethod(request.method())
+            .setURI(requestTarget(request));
+    dial(options, 1)
+        .onComplete(
+            dialed -> {
+              if (dialed.failed()) {
+                sendError(request, route.dialFailure());
+                return;
+              }
+              HttpClientRequest upstream = dialed.result();
+              if (request.response().closed()) {
+                upstream.reset();
+                return;
+              }
+              tracked.upstream = upstream;
+              // failures are answered through the send/connect futures; this only keeps Vert.x
+              // from logging a connection closed under a finished or tunnelled request
+              upstream.exceptionHandler(
+                  failure -> LOG.debug("upstream {}: {}", request.uri(), failure.toString()));
+              forward(tracked, upstream, hasBody);
+            });
+  }
+
+  /** Connects, retrying a refused or timed-out dial with a linear backoff. */
+  private Future<HttpClientRequest> dial(RequestOptions options, int attempt) {
+    return client
+        .request(options)
+        .recover(
+            failure -> {
+              if (attempt >= settings.dialAttempts()) {
+                return Future.failedFuture(failure);
+              }
+              Promise<HttpClientRequest> retried = Promise.promise();
+              vertx.setTimer(
+                  settings.dialBackoffStep().toMillis() * attempt,
+                  timer -> dial(options, attempt + 1).onComplete(retried));
+              return retried.future();
+            });
+  }
+
+  private void forward(Tracked tracked, HttpClientRequest upstream, boolean hasBody) {
+    HttpServerRequest request = tracked.request;
+    boolean upgrade = isUpgrade(request);
+    copyEndToEnd(request.headers(), upstream.headers());
+    HostAndPort authority = request.authority();
+    if (authority != null) {
+      upstream.authority(authority);
+    }
+    if (settings.forwardedHeaders()) {
+      SocketAddress remote = request.remoteAddress();
+      MultiMap headers = upstream.headers();
+      headers.remove(X_FORWARDED_FOR).remove(X_FORWARDED_PROTO).remove(X_FORWARDED_HOST);
+      if (remote != null && remote.hostAddress() != null) {
+        headers.set(X_FORWARDED_FOR, remote.hostAddress());
+      }
+      headers.set(X_FORWARDED_PROTO, request.isSSL() ? "https" : "http");
+      if (authority != null) {
+        headers.set(X_FORWARDED_HOST, authority.toString());
+      }
+    }
+    if (upgrade) {
+      upstream.putHeader(HttpHeaders.CONNECTION, "Upgrade");
+      upstream.putHeader(
+          HttpHeaders.UPGRADE, requireNonNull(request.getHeader(HttpHeaders.UPGRADE)));
+      upstream
+          .connect()
+          .onComplete(
+              answered -> {
+                if (answered.failed()) {
+                  sendUpstreamFailure(request, answered.cause());
+                } else if (answered.result().statusCode() == 101) {
+                  tunnel(tracked, answered.result());
+                } else {
+                  relayResponse(request, upstream, answered.result());
+                }
+              });
+      return;
+    }
+    Future<HttpClientResponse> answer;
+    if (hasBody) {
+      if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+        upstream.setChunked(true);
+      }
+      answer = upstream.send(request);
+    } else {
+      answer = upstream.send();
+    }
+    answer.onComplete(
+        answered -> {
+          if (answered.failed()) {
+            sendUpstreamFailure(request, answered.cause());
+          } else {
+            relayResponse(request, upstream, answered.result());
+          }
+        });
+  }
+
+  private static void relayResponse(
+      HttpServerRequest request, HttpClientRequest upstream, HttpClientResponse answer) {
+    HttpServerResponse response = request.response();
+    if (response.closed()) {
+      upstream.reset();
+      return;
+    }
+    response.setStatusCode(answer.statusCode());
+    response.setStatusMessage(answer.statusMessage());
+    copyEndToEnd(answer.headers(), response.headers());
+    int status = answer.statusCode();
+    boolean bodyless =
+        request.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
+    if (!bodyless
+        && !response.headers().contains(HttpHeaders.CONTENT_LENGTH)
+        && request.version() != HttpVersion.HTTP_1_0) {
+      response.setChunked(true);
+    }
+    response
+        .send(answer)
+        .onFailure(
+            failure -> {
+              upstream.reset();
+              response.reset();
+            });
+  }
+
+  private static void tunnel(Tracked tracked, HttpClientResponse answer) {
+    HttpServerRequest request = tracked.request;
+    HttpServerResponse response = request.response();
+    response.setStatusCode(101);
+    response.headers().addAll(answer.headers());
+    NetSocket upstreamSocket = answer.netSocket();
+    request
+        .toNetSocket()
+        .onComplete(
+            switched -> {
+              if (switched.failed()) {
+                upstreamSocket.close();
+                return;
+              }
+              NetSocket clientSocket = switched.result();
+              clientSocket.closeHandler(v -> tracked.report());
+              clientSocket.pipeTo(upstreamSocket);
+              upstreamSocket.pipeTo(clientSocket);
+            });
+  }
+
+  private static void sendUpstreamFailure(HttpServerRequest request, Throwable failure) {
+    HttpServerResponse response = request.response();
+    LOG.debug("upstream failed for {}", request.uri(), failure);
+    if (response.closed() || response.ended()) {
+      return;
+    }
+    if (response.headWritten()) {
+      response.reset();
+      return;
+    }
+    sendBare502(request);
+  }
+
+  private static void sendBare502(HttpServerRequest request) {
+    if (!request.isEnded()) {
+      request.resume();
+    }
+    HttpServerResponse response = request.response();
+    if (!response.closed() && !response.ended()) {
+      response.setStatusCode(502).end();
+    }
+  }
+
+  private static void sendPlainText(HttpServerRequest request, int status, String text) {
+    if (!request.isEnded()) {
+      request.resume();
+    }
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .end(text + "\n");
+  }
+
+  private static void sendError(HttpServerRequest request, ProxyError error) {
+    if (!request.isEnded()) {
+      request.resume();
+    }
+    HttpServerResponse response = request.response();
+    if (response.closed() || response.ended()) {
+      return;
+    }
+    boolean browser =
+        ProxyError.isBrowserNavigation(
+            request.getHeader(HttpHeaders.USER_AGENT),
+            request.getHeader(HttpHeaders.ACCEPT),
+            request.getHeader("Sec-Fetch-Mode"));
+    response
+        .setStatusCode(error.status())
+        .putHeader(
+            HttpHeaders.CONTENT_TYPE,
+            browser ? ProxyError.HTML_CONTENT_TYPE : ProxyError.JSON_CONTENT_TYPE)
+        .end(browser ? error.html() : error.json());
+  }
+
+  private static boolean isUpgrade(HttpServerRequest request) {
+    if (request.version() != HttpVersion.HTTP_1_1
+        || request.getHeader(HttpHeaders.UPGRADE) == null) {
+      return false;
+    }
+    String connection = request.getHeader(HttpHeaders.CONNECTION);
+    return connection != null && connection.toLowerCase(Locale.ROOT).contains("upgrade");
+  }
+
+  private static boolean hasBody(HttpServerRequest request) {
+    if (request.version() == HttpVersion.HTTP_2) {
+      return !request.isEnded();
+    }
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (length != null && !length.equals("0"));
+  }
+
+  private static String requestTarget(HttpServerRequest request) {
+    String uri = request.uri();
+    if (uri.startsWith("/")) {
+      return uri;
+    }
+    String query = request.query();
+    return request.path() + (query == null ? "" : "?" + query);
+  }
+
+  /** Copies all headers except the hop-by-hop ones and those the Connection header names. */
+  private static void copyEndToEnd(MultiMap from, MultiMap to) {
+    Set<String> named = new HashSet<>();
+    for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
+      for (String token : connection.split(",")) {
+        named.add(token.trim().toLowerCase(Locale.ROOT));
+      }
+    }
+    for (Map.Entry<String, String> header : from) {
+      String name = header.getKey().toLowerCase(Locale.ROOT);
+      if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
+        to.add(header.getKey(), header.getValue());
+      }
+    }
+  }
+}
