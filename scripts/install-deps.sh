@@ -18,8 +18,9 @@ case "$purpose" in
   envd) packages=("${dist_packages[@]}") ;;
   orchestrator) packages=("${orchestrator_packages[@]}") ;;
   test)
-    # the process tests also create users (passwd: useradd, groupadd, userdel)
-    packages=("${dist_packages[@]}" "${orchestrator_packages[@]}" passwd)
+    # the process tests also create users (passwd: useradd, groupadd, userdel); the proxy's Redis
+    # catalog tests start a throwaway redis-server (testing's RedisServer)
+    packages=("${dist_packages[@]}" "${orchestrator_packages[@]}" passwd redis-server)
     # the API's store contract test runs Debian's PostgreSQL (initdb + postgres) on loopback
     packages+=(postgresql)
     # the E2B SDK suite (it/js) runs on node + npm; a node already on the PATH (e.g. Node 20 from

@@ -11,16 +11,23 @@ public interface Catalog extends AutoCloseable {
 
   /**
    * The route of a sandbox, if the catalog knows it. Called on the proxy's event loop for every
-   * request: it must not block (answer from memory, or complete later).
+   * request: it must not block (answer from memory, or complete later). When the store behind the
+   * catalog cannot answer, the stage fails with {@link CatalogUnavailableException}.
    */
   CompletionStage<Optional<CatalogEntry>> find(String sandboxId);
 
   /**
    * Adds or replaces the route of {@code entry.sandboxId()}. May block briefly (the API's side).
+   *
+   * @throws CatalogUnavailableException when the store behind the catalog cannot be written
    */
   void put(CatalogEntry entry);
 
-  /** Forgets a sandbox; unknown ids are fine. May block briefly (the API's side). */
+  /**
+   * Forgets a sandbox; unknown ids are fine. May block briefly (the API's side).
+   *
+   * @throws CatalogUnavailableException when the store behind the catalog cannot be written
+   */
   void remove(String sandboxId);
 
   @Override
