@@ -27,6 +27,8 @@ final class Multipart {
     RANDOM.nextBytes(random);
     this.boundary = "----sbxFormBoundary" + HexFormat.of().formatHex(random);
     this.files = List.copyOf(files);
+    // fail on a bad path before anything is sent
+    this.files.forEach(file -> escape(file.path()));
   }
 
   String contentType() {
@@ -50,9 +52,18 @@ final class Multipart {
     return new SequenceInputStream(Collections.enumeration(parts));
   }
 
-  /** As the WHATWG form-data encoder (undici): {@code "}, CR and LF percent-encoded. */
+  /**
+   * The filename as a quoted string: {@code \\} and {@code "} backslash-escaped, which envd (Go's
+   * {@code mime} and sbx's) unescapes. E2B's JS SDK percent-encodes {@code "} instead (the WHATWG
+   * form-data rule), which envd does not decode, so such a file would get a wrong name. CR and LF
+   * cannot be carried in a header and are rejected.
+   */
   static String escape(String filename) {
-    return filename.replace("\"", "%22").replace("\r", "%0D").replace("\n", "%0A");
+    if (filename.indexOf('\r') >= 0 || filename.indexOf('\n') >= 0) {
+      throw new dev.sbx.sdk.InvalidArgumentException(
+          "a path written to the sandbox cannot contain CR or LF: " + filename);
+    }
+    return filename.replace("\\", "\\\\").replace("\"", "\\\"");
   }
 
   private static InputStream bytes(String text) {
