@@ -18,14 +18,18 @@ import java.util.Map;
  * response (404 {@code {"code":404,"message":"no response queued"}} when none is left).
  */
 final class FakeApi implements AutoCloseable {
-  record Request(String method, String pathAndQuery, Headers headers, String body) {
+  record Request(String method, String pathAndQuery, Headers headers, byte[] bytes) {
+    String body() {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+
     String header(String name) {
       String value = headers.getFirst(name);
       return value == null ? "<absent>" : value;
     }
   }
 
-  record Reply(int status, Map<String, String> headers, String body) {}
+  record Reply(int status, Map<String, String> headers, byte[] body) {}
 
   private final HttpServer server;
   private final List<Request> requests = new ArrayList<>();
@@ -47,15 +51,20 @@ final class FakeApi implements AutoCloseable {
                             ? ""
                             : "?" + exchange.getRequestURI().getRawQuery()),
                     exchange.getRequestHeaders(),
-                    new String(body, StandardCharsets.UTF_8)));
+                    body));
             reply = replies.poll();
           }
           if (reply == null) {
-            reply = new Reply(404, Map.of(), "{\"code\":404,\"message\":\"no response queued\"}");
+            reply =
+                new Reply(
+                    404,
+                    Map.of(),
+                    "{\"code\":404,\"message\":\"no response queued\"}"
+                        .getBytes(StandardCharsets.UTF_8));
           }
           reply.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-          byte[] out = reply.body().getBytes(StandardCharsets.UTF_8);
-          if (out.length > 0) {
+          byte[] out = reply.body();
+          if (out.length > 0 && !reply.headers().containsKey("Content-Type")) {
             exchange.getResponseHeaders().add("Content-Type", "application/json");
           }
           exchange.sendResponseHeaders(reply.status(), out.length == 0 ? -1 : out.length);
@@ -71,11 +80,14 @@ final class FakeApi implements AutoCloseable {
   }
 
   synchronized FakeApi reply(int status, String body) {
-    replies.add(new Reply(status, Map.of(), body));
-    return this;
+    return reply(status, Map.of(), body);
   }
 
   synchronized FakeApi reply(int status, Map<String, String> headers, String body) {
+    return reply(status, headers, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  synchronized FakeApi reply(int status, Map<String, String> headers, byte[] body) {
     replies.add(new Reply(status, headers, body));
     return this;
   }
