@@ -249,7 +249,9 @@ class SandboxEnvdTest {
   void disconnectLeavesTheProcessRunning() {
     CommandHandle handle = sandbox().commands().start("sleep 30");
     handle.disconnect();
-    assertThatThrownBy(handle::waitFor).isInstanceOf(SandboxException.class);
+    assertThatThrownBy(handle::waitFor)
+        .isExactlyInstanceOf(SandboxException.class)
+        .hasMessageContaining("disconnected from process " + handle.pid());
     assertThat(sandbox().commands().list()).anyMatch(p -> p.pid() == handle.pid());
     assertThat(sandbox().commands().kill(handle.pid())).isTrue();
   }

@@ -48,6 +48,7 @@ final class ProcessStream<M extends com.google.protobuf.Message> implements Comm
   private final CompletableFuture<CommandResult> result = new CompletableFuture<>();
   private volatile @Nullable Integer exitCode;
   private volatile @Nullable String error;
+  private volatile boolean disconnected;
 
   private ProcessStream(
       EnvdClient envd,
@@ -113,7 +114,10 @@ final class ProcessStream<M extends com.google.protobuf.Message> implements Comm
         }
       }
     } catch (ConnectException e) {
-      result.completeExceptionally(EnvdClient.rpcError(e));
+      result.completeExceptionally(
+          disconnected
+              ? new SandboxException("disconnected from process " + pid + " before it ended", e)
+              : EnvdClient.rpcError(e));
       return;
     } catch (RuntimeException e) {
       stream.close();
@@ -255,6 +259,7 @@ final class ProcessStream<M extends com.google.protobuf.Message> implements Comm
 
   @Override
   public void disconnect() {
+    disconnected = true;
     stream.close();
   }
 
