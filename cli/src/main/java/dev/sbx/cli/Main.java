@@ -15,8 +15,9 @@ import picocli.CommandLine.Command;
  * what is missing, builds, and hands everything else to this class).
  *
  * <p>Settings come from flags, then environment variables ({@code SBX_…}, named in each option's
- * help), then one optional properties file ({@code SBX_CONFIG}, else {@code /etc/sbx/sbx.properties}
- * when it exists), then the built-in defaults. See {@code docs/operations.md}.
+ * help), then one optional properties file ({@code SBX_CONFIG}, else {@code
+ * /etc/sbx/sbx.properties} when it exists), then the built-in defaults. See {@code
+ * docs/operations.md}.
  */
 @Command(
     name = "sbx",

@@ -61,14 +61,19 @@ class PlatformIT {
     JS.installDependencies();
     Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "platform-");
     work = dir;
-    Path envdDist = Path.of(System.getProperty("sbx.repo.root", "..")).resolve("envd/target/envd-dist");
+    Path envdDist =
+        Path.of(System.getProperty("sbx.repo.root", "..")).resolve("envd/target/envd-dist");
     OrchestratorConfig orchestrator =
         new OrchestratorConfig(
                 InetAddress.getLoopbackAddress(),
                 0,
                 TEMPLATES,
                 new RuncSettings(
-                    Path.of("runc"), dir.resolve("runc"), dir.resolve("sandboxes"), "sbxp-", "sbxp"),
+                    Path.of("runc"),
+                    dir.resolve("runc"),
+                    dir.resolve("sandboxes"),
+                    "sbxp-",
+                    "sbxp"),
                 new NetworkConfig("sbxp", "sbxp0", Ipv4Cidr.parse("10.236.0.0/24"), 2),
                 LifecycleSettings.of(envdDist.toAbsolutePath().normalize()).withMaxSandboxes(20))
             .withNodeProxy("127.0.0.1", 0);

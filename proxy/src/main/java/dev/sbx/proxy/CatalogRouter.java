@@ -13,6 +13,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -66,6 +69,74 @@ final class CatalogRouter implements Router {
                 answered.succeeded()
                     ? decide(target, request, answered.result())
                     : unavailable(target, answered.cause())));
+  }
+
+  /**
+   * A signed file URL sent to the shared sandbox address (the SDK's {@code E2B_SANDBOX_URL}) names
+   * no sandbox: the one whose envd token produced the signature is the target (E2B's v1 signature,
+   * {@code "v1_" + base64(sha256("<path>:<read|write>:<username>:<token>[:<expiration>]"))}). envd
+   * checks the signature (and its expiry) again.
+   */
+  @Override
+  public Future<Optional<SandboxTarget>> unaddressed(HttpServerRequest request) {
+    String signature = request.getParam("signature");
+    String operation =
+        switch (request.method().name()) {
+          case "GET", "HEAD" -> "read";
+          case "POST", "PUT" -> "write";
+          default -> null;
+        };
+    if (signature == null || operation == null || !"/files".equals(request.path())) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    String payload =
+        nonNull(request.getParam("path"))
+            + ":"
+            + operation
+            + ":"
+            + nonNull(request.getParam("username"))
+            + ":";
+    String expiration = request.getParam("signature_expiration");
+    String suffix = expiration == null || expiration.isEmpty() ? "" : ":" + expiration;
+    CompletionStage<List<CatalogEntry>> all;
+    try {
+      all = catalog.entries();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Context context = Vertx.currentContext();
+    Future<List<CatalogEntry>> entries =
+        context == null
+            ? Future.fromCompletionStage(all)
+            : Future.fromCompletionStage(all, context);
+    return entries.map(
+        list -> {
+          for (CatalogEntry entry : list) {
+            String token = entry.envdAccessToken();
+            if (token != null
+                && entry.state() == CatalogEntry.RouteState.RUNNING
+                && signatureMatches(payload + token + suffix, signature)) {
+              return Optional.of(new SandboxTarget(entry.sandboxId(), EnvdControlRoutes.ENVD_PORT));
+            }
+          }
+          return Optional.empty();
+        });
+  }
+
+  private static String nonNull(@Nullable String value) {
+    return value == null ? "" : value;
+  }
+
+  private static boolean signatureMatches(String payload, String signature) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(payload.getBytes(StandardCharsets.UTF_8));
+      String expected = "v1_" + Base64.getEncoder().withoutPadding().encodeToString(digest);
+      return MessageDigest.isEqual(
+          expected.getBytes(StandardCharsets.UTF_8), signature.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   private static @Nullable CompletableFuture<Optional<CatalogEntry>> completedOrNull(

@@ -35,9 +35,11 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.net.ServerSocket;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -301,6 +303,55 @@ class ClientProxyTest {
     assertThat(answer.status()).isEqualTo(200);
     assertThat(answer.headers().get("X-Seen-Uri")).isEqualTo(uri);
     assertThat(answer.headers().get("X-Seen-E2b-Sandbox-Id")).isEqualTo("null");
+  }
+
+  @Test
+  void signedFileUrlOnTheSharedAddressFindsItsSandboxByTheSignature() throws Exception {
+    String token = "envd-token-of-signed1";
+    CATALOG.put(
+        new CatalogEntry(
+            "signed1",
+            "node1",
+            "127.0.0.1",
+            recorder.actualPort(),
+            null,
+            RouteState.RUNNING,
+            token));
+    try {
+      String path = "/home/user/a b.txt";
+      long expiration = 1893456000L;
+      String read = sign(path + ":read:user:" + token + ":" + expiration);
+      String uri =
+          "/files?path=%2Fhome%2Fuser%2Fa%20b.txt&username=user&signature="
+              + URLEncoder.encode(read, StandardCharsets.UTF_8)
+              + "&signature_expiration="
+              + expiration;
+      Answer answer = get("127.0.0.1", uri);
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.headers().get("X-Seen-Uri")).isEqualTo(uri);
+      assertThat(answer.headers().get("X-Seen-Host")).startsWith("127.0.0.1");
+
+      // a write signature is not a read one, a forged one matches nobody: the usual 400
+      String write = sign(path + ":write:user:" + token + ":" + expiration);
+      assertPlain400(
+          get(
+              "127.0.0.1",
+              uri.replace(
+                  URLEncoder.encode(read, StandardCharsets.UTF_8),
+                  URLEncoder.encode(write, StandardCharsets.UTF_8))),
+          "Invalid host");
+      assertPlain400(get("127.0.0.1", "/files?path=x&signature=v1_forged"), "Invalid host");
+      assertPlain400(get("127.0.0.1", "/other?signature=" + read), "Invalid host");
+    } finally {
+      CATALOG.remove("signed1");
+    }
+  }
+
+  private static String sign(String payload) throws Exception {
+    byte[] digest =
+        java.security.MessageDigest.getInstance("SHA-256")
+            .digest(payload.getBytes(StandardCharsets.UTF_8));
+    return "v1_" + java.util.Base64.getEncoder().withoutPadding().encodeToString(digest);
   }
 
   @Test
@@ -773,6 +824,11 @@ class ClientProxyTest {
 
     DelegatingCatalog(Catalog delegate) {
       this.delegate = delegate;
+    }
+
+    @Override
+    public CompletionStage<List<CatalogEntry>> entries() {
+      return delegate.entries();
     }
 
     @Override

@@ -202,7 +202,8 @@ public final class SandboxLifecycle implements NodeRegistry.Listener, AutoClosea
               node.address().proxyHost(),
               node.address().proxyPort(),
               trafficToken,
-              CatalogEntry.RouteState.RUNNING));
+              CatalogEntry.RouteState.RUNNING,
+              envdToken));
       store.templateSpawned(template.id(), startedAt);
       event(
           id,

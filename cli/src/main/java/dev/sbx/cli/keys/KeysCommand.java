@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -68,7 +68,9 @@ public final class KeysCommand {
           spec.commandLine(),
           teams.isEmpty()
               ? "there is no team yet: start the server once (./sbx up) or use `keys create --new-team`"
-              : "there are " + teams.size() + " teams: name one with --team (see `sbx keys teams`)");
+              : "there are "
+                  + teams.size()
+                  + " teams: name one with --team (see `sbx keys teams`)");
     }
 
     PrintWriter out() {
@@ -80,7 +82,10 @@ public final class KeysCommand {
   static final class Create implements Callable<Integer> {
     @Mixin Common common = new Common();
 
-    @Option(names = "--name", defaultValue = "cli", description = "Key name (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--name",
+        defaultValue = "cli",
+        description = "Key name (default ${DEFAULT-VALUE}).")
     String name = "cli";
 
     @Option(
@@ -123,7 +128,14 @@ public final class KeysCommand {
                   .put("key", created.secret())
                   .encode());
         } else {
-          out.println("Created key " + created.key().id() + " for team " + team.id() + " (" + team.name() + ").");
+          out.println(
+              "Created key "
+                  + created.key().id()
+                  + " for team "
+                  + team.id()
+                  + " ("
+                  + team.name()
+                  + ").");
           out.println("It is shown only now:");
           out.println("  " + created.secret());
         }
@@ -188,7 +200,11 @@ public final class KeysCommand {
       try (Store store = common.store.open()) {
         Team team = common.team(store);
         if (!store.revokeKey(team.id(), keyId)) {
-          common.spec.commandLine().getErr().println("sbx keys revoke: no key " + keyId + " in team " + team.id());
+          common
+              .spec
+              .commandLine()
+              .getErr()
+              .println("sbx keys revoke: no key " + keyId + " in team " + team.id());
           return 1;
         }
         common.out().println("Revoked " + keyId + ".");

@@ -10,9 +10,9 @@ import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code sbx api}: the API server alone, for a cluster (PostgreSQL, Redis, remote nodes). */
 @Command(
@@ -82,7 +82,8 @@ public final class ApiCommand implements Callable<Integer> {
       throw e;
     }
     api.firstApiKey()
-        .ifPresent(key -> spec.commandLine().getOut().println("First API key (shown once): " + key));
+        .ifPresent(
+            key -> spec.commandLine().getOut().println("First API key (shown once): " + key));
     spec.commandLine().getOut().flush();
     Services.runUntilStopped(
         () -> {
@@ -96,12 +97,14 @@ public final class ApiCommand implements Callable<Integer> {
   static NodeAddress parseNode(String spec) {
     int eq = spec.indexOf('=');
     if (eq < 1) {
-      throw new IllegalArgumentException("--node " + spec + ": expected id=host:grpcPort[:proxyPort]");
+      throw new IllegalArgumentException(
+          "--node " + spec + ": expected id=host:grpcPort[:proxyPort]");
     }
     String id = spec.substring(0, eq);
     String[] parts = spec.substring(eq + 1).split(":");
     if (parts.length < 2 || parts.length > 3) {
-      throw new IllegalArgumentException("--node " + spec + ": expected id=host:grpcPort[:proxyPort]");
+      throw new IllegalArgumentException(
+          "--node " + spec + ": expected id=host:grpcPort[:proxyPort]");
     }
     int grpcPort = Integer.parseInt(parts[1]);
     int proxyPort = parts.length == 3 ? Integer.parseInt(parts[2]) : 5007;

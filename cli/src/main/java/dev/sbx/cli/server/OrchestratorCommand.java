@@ -17,7 +17,8 @@ public final class OrchestratorCommand implements Callable<Integer> {
   @Option(
       names = "--bind",
       defaultValue = "${env:SBX_BIND:-0.0.0.0}",
-      description = "Listen address of gRPC and the node proxy (env SBX_BIND; default ${DEFAULT-VALUE}).")
+      description =
+          "Listen address of gRPC and the node proxy (env SBX_BIND; default ${DEFAULT-VALUE}).")
   String bind = "0.0.0.0";
 
   @Mixin OrchestratorOptions orchestrator = new OrchestratorOptions();

@@ -27,7 +27,8 @@ public final class OrchestratorOptions {
   @Option(
       names = "--runtime",
       defaultValue = "${env:SBX_RUNTIME:-runc}",
-      description = "OCI runtime of the sandboxes: runc or runsc (env SBX_RUNTIME; default ${DEFAULT-VALUE}).")
+      description =
+          "OCI runtime of the sandboxes: runc or runsc (env SBX_RUNTIME; default ${DEFAULT-VALUE}).")
   String runtime = "runc";
 
   @Option(
@@ -39,25 +40,29 @@ public final class OrchestratorOptions {
   @Option(
       names = "--envd-dist",
       defaultValue = "${env:SBX_ENVD_DIST:-/opt/sbx}",
-      description = "envd's directory, mounted read-only into every sandbox (env SBX_ENVD_DIST; default ${DEFAULT-VALUE}).")
+      description =
+          "envd's directory, mounted read-only into every sandbox (env SBX_ENVD_DIST; default ${DEFAULT-VALUE}).")
   Path envdDist = Path.of("/opt/sbx");
 
   @Option(
       names = "--warm-pool",
       defaultValue = "${env:SBX_WARM_POOL:-0}",
-      description = "Started sandboxes kept ready per template (env SBX_WARM_POOL; default ${DEFAULT-VALUE}).")
+      description =
+          "Started sandboxes kept ready per template (env SBX_WARM_POOL; default ${DEFAULT-VALUE}).")
   int warmPool;
 
   @Option(
       names = "--max-sandboxes",
       defaultValue = "${env:SBX_MAX_SANDBOXES:-100}",
-      description = "Most sandboxes on this host (env SBX_MAX_SANDBOXES; default ${DEFAULT-VALUE}).")
+      description =
+          "Most sandboxes on this host (env SBX_MAX_SANDBOXES; default ${DEFAULT-VALUE}).")
   int maxSandboxes = 100;
 
   @Option(
       names = "--keep-sandboxes-on-stop",
       defaultValue = "${env:SBX_KEEP_SANDBOXES_ON_STOP:-false}",
-      description = "Leave sandboxes running on a clean stop for the next start to adopt (env SBX_KEEP_SANDBOXES_ON_STOP).")
+      description =
+          "Leave sandboxes running on a clean stop for the next start to adopt (env SBX_KEEP_SANDBOXES_ON_STOP).")
   boolean keepSandboxesOnStop;
 
   /** The orchestrator's configuration, listening on {@code bind}. */

@@ -30,7 +30,8 @@ public final class ProxyCommand implements Callable<Integer> {
   @Option(
       names = "--health-port",
       defaultValue = "${env:SBX_PROXY_HEALTH_PORT:-3003}",
-      description = "Health and metrics port (env SBX_PROXY_HEALTH_PORT; default ${DEFAULT-VALUE}).")
+      description =
+          "Health and metrics port (env SBX_PROXY_HEALTH_PORT; default ${DEFAULT-VALUE}).")
   int healthPort = ClientProxySettings.DEFAULT_HEALTH_PORT;
 
   @Mixin CatalogOptions catalog = new CatalogOptions();

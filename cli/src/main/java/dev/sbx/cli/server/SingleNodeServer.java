@@ -79,8 +79,7 @@ public final class SingleNodeServer implements AutoCloseable {
           new NodeAddress(
               "local", local + ":" + orchestrator.port(), local, orchestrator.nodeProxyPort());
       ApiConfig apiConfig =
-          ApiConfig.defaults(
-                  settings.dataDir(), List.of(node), TokenKey.load(settings.dataDir()))
+          ApiConfig.defaults(settings.dataDir(), List.of(node), TokenKey.load(settings.dataDir()))
               .withHost(settings.bindHost())
               .withPort(settings.apiPort())
               .withDomain(settings.domain())

@@ -13,8 +13,8 @@ import java.util.HexFormat;
 /**
  * The HMAC key of envd and traffic tokens. Every API instance of a cluster must use the same key,
  * and tokens issued before a restart must stay valid after it: the key comes from {@code
- * SBX_TOKEN_KEY} (hex, at least 16 bytes) or from {@code <dataDir>/token.key}, created once with
- * 32 random bytes, readable by its owner only.
+ * SBX_TOKEN_KEY} (hex, at least 16 bytes) or from {@code <dataDir>/token.key}, created once with 32
+ * random bytes, readable by its owner only.
  */
 final class TokenKey {
 
@@ -39,7 +39,8 @@ final class TokenKey {
         new SecureRandom().nextBytes(key);
         try {
           Files.createFile(
-              file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+              file,
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
           Files.write(file, key, StandardOpenOption.WRITE);
         } catch (FileAlreadyExistsException raced) {
           // another process made it first: use that one

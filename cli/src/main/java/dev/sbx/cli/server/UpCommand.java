@@ -40,13 +40,15 @@ public final class UpCommand implements Callable<Integer> {
   @Option(
       names = "--proxy-health-port",
       defaultValue = "${env:SBX_PROXY_HEALTH_PORT:-3003}",
-      description = "Client proxy health and metrics port (env SBX_PROXY_HEALTH_PORT; default ${DEFAULT-VALUE}).")
+      description =
+          "Client proxy health and metrics port (env SBX_PROXY_HEALTH_PORT; default ${DEFAULT-VALUE}).")
   int proxyHealthPort = 3003;
 
   @Option(
       names = "--domain",
       defaultValue = "${env:SBX_DOMAIN:-localhost}",
-      description = "Sandbox domain: <port>-<id>.<domain> (env SBX_DOMAIN; default ${DEFAULT-VALUE}).")
+      description =
+          "Sandbox domain: <port>-<id>.<domain> (env SBX_DOMAIN; default ${DEFAULT-VALUE}).")
   String domain = "localhost";
 
   @Option(
@@ -92,7 +94,12 @@ public final class UpCommand implements Callable<Integer> {
     out.println();
     out.println("sbx is up.");
     out.println("  API           " + server.apiUrl());
-    out.println("  client proxy  " + server.proxyUrl() + "   (health, metrics: " + server.proxyHealthUrl() + ")");
+    out.println(
+        "  client proxy  "
+            + server.proxyUrl()
+            + "   (health, metrics: "
+            + server.proxyHealthUrl()
+            + ")");
     out.println("  sandboxes     <port>-<sandboxId>." + domain + " through the client proxy");
     out.println();
     String key = server.firstApiKey().orElse(null);
@@ -100,7 +107,8 @@ public final class UpCommand implements Callable<Integer> {
       out.println("First start: a team and its API key were created. The key is shown only now:");
       out.println("  " + key);
     } else {
-      out.println("API keys: `./sbx keys list` / `./sbx keys create` (keys are shown only when created).");
+      out.println(
+          "API keys: `./sbx keys list` / `./sbx keys create` (keys are shown only when created).");
     }
     out.println();
     out.println("Point the official E2B SDKs at it:");

@@ -1,5 +1,6 @@
 package dev.sbx.proxy.catalog;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
@@ -15,6 +16,12 @@ public interface Catalog extends AutoCloseable {
    * catalog cannot answer, the stage fails with {@link CatalogUnavailableException}.
    */
   CompletionStage<Optional<CatalogEntry>> find(String sandboxId);
+
+  /**
+   * Every entry. Only for the rare request that names no sandbox (a signed file URL sent to the
+   * shared sandbox address): it may be slow, but must not block the caller's thread.
+   */
+  CompletionStage<List<CatalogEntry>> entries();
 
   /**
    * Adds or replaces the route of {@code entry.sandboxId()}. May block briefly (the API's side).

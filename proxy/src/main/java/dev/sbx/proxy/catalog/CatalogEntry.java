@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param trafficAccessToken the token a request must carry in {@code e2b-traffic-access-token}, or
  *     {@code null} for a sandbox open to public traffic
  * @param state whether the sandbox takes traffic now
+ * @param envdAccessToken the sandbox's envd token ({@code X-Access-Token}), or {@code null} when
+ *     envd is open: lets the proxy find the sandbox of a signed file URL that names none
  */
 public record CatalogEntry(
     String sandboxId,
@@ -20,7 +22,19 @@ public record CatalogEntry(
     String nodeProxyHost,
     int nodeProxyPort,
     @Nullable String trafficAccessToken,
-    RouteState state) {
+    RouteState state,
+    @Nullable String envdAccessToken) {
+
+  /** An entry without an envd token. */
+  public CatalogEntry(
+      String sandboxId,
+      String nodeId,
+      String nodeProxyHost,
+      int nodeProxyPort,
+      @Nullable String trafficAccessToken,
+      RouteState state) {
+    this(sandboxId, nodeId, nodeProxyHost, nodeProxyPort, trafficAccessToken, state, null);
+  }
 
   public CatalogEntry {
     Objects.requireNonNull(sandboxId, "sandboxId");

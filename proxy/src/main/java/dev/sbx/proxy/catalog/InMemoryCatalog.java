@@ -1,5 +1,6 @@
 package dev.sbx.proxy.catalog;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -14,6 +15,11 @@ public final class InMemoryCatalog implements Catalog {
   @Override
   public CompletionStage<Optional<CatalogEntry>> find(String sandboxId) {
     return CompletableFuture.completedFuture(Optional.ofNullable(entries.get(sandboxId)));
+  }
+
+  @Override
+  public CompletionStage<List<CatalogEntry>> entries() {
+    return CompletableFuture.completedFuture(List.copyOf(entries.values()));
   }
 
   @Override

@@ -30,6 +30,7 @@ import io.vertx.core.net.SocketAddress;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -248,9 +249,31 @@ public final class ForwardingProxy implements AutoCloseable {
               request.getHeader(SandboxTarget.SANDBOX_ID_HEADER),
               request.getHeader(SandboxTarget.SANDBOX_PORT_HEADER));
     } catch (InvalidTargetException e) {
-      sendPlainText(request, 400, requireNonNull(e.getMessage()));
+      String invalid = requireNonNull(e.getMessage());
+      Future<Optional<SandboxTarget>> found;
+      try {
+        found = router.unaddressed(request);
+      } catch (RuntimeException failure) {
+        found = Future.failedFuture(failure);
+      }
+      found.onComplete(
+          answer -> {
+            if (answer.succeeded() && answer.result().isPresent()) {
+              forwardTo(tracked, answer.result().get(), hasBody);
+            } else {
+              if (answer.failed()) {
+                LOG.warn("finding the target of {} failed", request.uri(), answer.cause());
+              }
+              sendPlainText(request, 400, invalid);
+            }
+          });
       return;
     }
+    forwardTo(tracked, target, hasBody);
+  }
+
+  private void forwardTo(Tracked tracked, SandboxTarget target, boolean hasBody) {
+    HttpServerRequest request = tracked.request;
     tracked.target = target;
     String path = request.path();
     if (EnvdControlRoutes.isBlocked(target.port(), path == null ? "/" : path)) {

@@ -3,6 +3,7 @@ package dev.sbx.proxy.forward;
 import dev.sbx.proxy.routing.SandboxTarget;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.Optional;
 
 /**
  * Decides where a request for a sandbox goes: the only part that differs between the node proxy
@@ -20,4 +21,14 @@ public interface Router {
    * @param request the request (its body is paused; read only headers)
    */
   Future<Route> route(SandboxTarget target, HttpServerRequest request);
+
+  /**
+   * The target of a request that names none (a shared host such as an IP address without the {@code
+   * E2b-Sandbox-*} headers), if the router can tell it some other way; empty: the request gets the
+   * usual plain-text 400. Called on the request's event loop; must never block. The default knows
+   * none.
+   */
+  default Future<Optional<SandboxTarget>> unaddressed(HttpServerRequest request) {
+    return Future.succeededFuture(Optional.empty());
+  }
 }

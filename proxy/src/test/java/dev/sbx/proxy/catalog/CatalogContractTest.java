@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,21 @@ public abstract class CatalogContractTest {
   @Test
   void anUnknownSandboxIsAbsent() {
     assertThat(find(catalog, "never-there")).isEmpty();
+  }
+
+  @Test
+  void entriesListsEverySandboxWithItsEnvdToken() throws Exception {
+    var first =
+        new CatalogEntry("sb1", "node-a", "10.0.0.1", 5007, null, RouteState.RUNNING, "envd-1");
+    var second = new CatalogEntry("sb2", "node-b", "10.0.0.2", 5007, "t", RouteState.PAUSED);
+    catalog.put(first);
+    catalog.put(second);
+    assertThat(catalog.entries().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .containsExactlyInAnyOrder(first, second);
+    catalog.remove("sb1");
+    assertThat(catalog.entries().toCompletableFuture().get(10, TimeUnit.SECONDS))
+        .containsExactly(second);
+    assertThat(find(catalog, "sb2").orElseThrow().envdAccessToken()).isNull();
   }
 
   @Test

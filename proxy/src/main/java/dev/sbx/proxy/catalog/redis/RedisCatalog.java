@@ -9,10 +9,13 @@ import dev.sbx.proxy.catalog.CatalogEntry;
 import dev.sbx.proxy.catalog.CatalogEntry.RouteState;
 import dev.sbx.proxy.catalog.CatalogUnavailableException;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -23,6 +26,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +76,7 @@ public final class RedisCatalog implements Catalog {
       redis.call('DEL', KEYS[1])
       redis.call('HSET', KEYS[1], 'n', ARGV[1], 'h', ARGV[2], 'p', ARGV[3], 's', ARGV[4])
       if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[6]) end
+      if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'e', ARGV[9]) end
       redis.call('PUBLISH', ARGV[7], ARGV[8])
       return 1
       """;
@@ -218,6 +224,46 @@ public final class RedisCatalog implements Catalog {
     return cache.get(sandboxId, (id, executor) -> read(id)).minimalCompletionStage();
   }
 
+  /** SCAN over the key prefix, then the entries one by one, on a virtual thread. */
+  @Override
+  public CompletionStage<List<CatalogEntry>> entries() {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(
+          new CatalogUnavailableException("Redis catalog is closed"));
+    }
+    return CompletableFuture.supplyAsync(
+        () -> {
+          List<CatalogEntry> found = new ArrayList<>();
+          ScanArgs match = ScanArgs.Builder.matches(keyPrefix + "*").limit(500);
+          ScanCursor cursor = ScanCursor.INITIAL;
+          do {
+            KeyScanCursor<String> page =
+                awaitResult("scan the catalog", commands.scan(cursor, match));
+            for (String key : page.getKeys()) {
+              String sandboxId = key.substring(keyPrefix.length());
+              decode(sandboxId, key, awaitResult("read " + key, commands.hgetall(key)))
+                  .ifPresent(found::add);
+            }
+            cursor = page;
+          } while (!cursor.isFinished());
+          return List.copyOf(found);
+        },
+        task -> Thread.ofVirtual().name("sbx-catalog-scan").start(task));
+  }
+
+  private <T> T awaitResult(String what, CompletionStage<T> reply) {
+    try {
+      return reply.toCompletableFuture().get(commandTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw unavailable(what, e.getCause() == null ? e : e.getCause());
+    } catch (TimeoutException | RuntimeException e) {
+      throw unavailable(what, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw unavailable(what, e);
+    }
+  }
+
   @Override
   public void put(CatalogEntry entry) {
     requireNonNull(entry, "entry");
@@ -235,7 +281,8 @@ public final class RedisCatalog implements Catalog {
             token == null ? "0" : "1",
             token == null ? "" : token,
             channel,
-            entry.sandboxId()));
+            entry.sandboxId(),
+            entry.envdAccessToken() == null ? "" : entry.envdAccessToken()));
     // this instance reads its own write at once, without waiting for its own message
     cache.synchronous().invalidate(entry.sandboxId());
   }
@@ -301,7 +348,8 @@ public final class RedisCatalog implements Catalog {
               host,
               Integer.parseInt(portText),
               fields.get("t"),
-              RouteState.valueOf(stateText)));
+              RouteState.valueOf(stateText),
+              fields.get("e")));
     } catch (IllegalArgumentException e) {
       throw new CatalogUnavailableException(
           "catalog entry " + key + " is malformed: " + e.getMessage(), e);
