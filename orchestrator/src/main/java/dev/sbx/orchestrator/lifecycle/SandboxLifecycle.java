@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.sbx.orchestrator.network.EgressPolicy;
 import dev.sbx.orchestrator.network.NetworkSlot;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
+import dev.sbx.orchestrator.proxy.SandboxAddresses;
 import dev.sbx.orchestrator.runtime.SandboxRuntime;
 import dev.sbx.orchestrator.runtime.SandboxSpec;
 import dev.sbx.orchestrator.template.TemplateDirectory;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe; creates and deletes of different sandboxes run in parallel.
  */
-public final class SandboxLifecycle implements AutoCloseable {
+public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(SandboxLifecycle.class.getName());
 
   private final SandboxRuntime runtime;
@@ -53,6 +55,10 @@ public final class SandboxLifecycle implements AutoCloseable {
   private final Map<String, Sandbox> sandboxes = new HashMap<>();
   private final Set<String> creating = new HashSet<>();
   private final Set<String> deleting = new HashSet<>();
+
+  /** Sandbox id → slot address of the running sandboxes not being deleted: the proxy's lookup. */
+  private final ConcurrentHashMap<String, String> addresses = new ConcurrentHashMap<>();
+
   private boolean closed;
 
   public SandboxLifecycle(
@@ -164,6 +170,7 @@ public final class SandboxLifecycle implements AutoCloseable {
         }
         creating.remove(id);
         sandboxes.put(id, sandbox);
+        addresses.put(id, slot.ip());
       }
       return sandbox;
     } catch (RuntimeException e) {
@@ -209,6 +216,16 @@ public final class SandboxLifecycle implements AutoCloseable {
     }
   }
 
+  /**
+   * The slot address of a running sandbox (not one being created or deleted), or null; answers from
+   * a concurrent map without taking the lifecycle's lock, so the node proxy's event loops never
+   * wait.
+   */
+  @Override
+  public @Nullable String address(String sandboxId) {
+    return addresses.get(sandboxId);
+  }
+
   /** Sandboxes running or being created. */
   public int count() {
     synchronized (lock) {
@@ -232,6 +249,7 @@ public final class SandboxLifecycle implements AutoCloseable {
       if (sandbox == null || !deleting.add(sandboxId)) {
         throw new SandboxNotFoundException(sandboxId);
       }
+      addresses.remove(sandboxId);
     }
     boolean containerRemoved = false;
     try {
@@ -244,6 +262,8 @@ public final class SandboxLifecycle implements AutoCloseable {
         if (containerRemoved) {
           // a failed slot release leaves its index taken in the pool, nothing in the sandbox
           sandboxes.remove(sandboxId);
+        } else {
+          addresses.put(sandboxId, sandbox.slot().ip());
         }
       }
     }
