@@ -96,7 +96,7 @@ public final class Orchestrator implements AutoCloseable {
                 InsecureServerCredentials.create())
             .executor(calls)
             .addService(new SandboxGrpcService(lifecycle))
-            .addService(new NodeGrpcService(lifecycle))
+            .addService(new NodeGrpcService(lifecycle, proxy::port))
             .build();
     try {
       server.start();

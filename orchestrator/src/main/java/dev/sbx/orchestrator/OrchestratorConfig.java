@@ -3,6 +3,7 @@ package dev.sbx.orchestrator;
 import static java.util.Objects.requireNonNull;
 
 import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
+import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
 import dev.sbx.orchestrator.network.NetworkConfig;
 import dev.sbx.orchestrator.proxy.NodeProxySettings;
 import dev.sbx.orchestrator.runtime.RuncSettings;
@@ -77,6 +78,19 @@ public record OrchestratorConfig(
         RuncSettings.defaults(),
         NetworkConfig.defaults(),
         LifecycleSettings.of(Path.of("/opt/sbx")));
+  }
+
+  /** Warm pools per template (a shortcut for the lifecycle settings' {@code warmPool}). */
+  public OrchestratorConfig withWarmPool(WarmPoolSettings warmPool) {
+    return new OrchestratorConfig(
+        grpcAddress,
+        grpcPort,
+        templatesDir,
+        runc,
+        network,
+        lifecycle.withWarmPool(warmPool),
+        nodeProxyHost,
+        nodeProxyPort);
   }
 
   public OrchestratorConfig withNodeProxy(String host, int port) {

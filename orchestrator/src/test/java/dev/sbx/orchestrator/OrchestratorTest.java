@@ -368,6 +368,8 @@ class OrchestratorTest {
     assertThat(info.getTemplatesList()).containsExactly(TEMPLATE);
     assertThat(info.getHostCpuCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(info.getHostMemoryMb()).isPositive();
+    assertThat(info.getNodeProxyPort()).isEqualTo(orchestrator.nodeProxyPort());
+    assertThat(info.getWarmPoolMap()).as("no warm pool configured").isEmpty();
 
     Timestamp endTime = Timestamp.newBuilder().setSeconds(before.getEpochSecond() + 3600).build();
     EgressPolicy egress =
