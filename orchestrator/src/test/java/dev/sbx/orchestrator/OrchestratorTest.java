@@ -201,7 +201,11 @@ class OrchestratorTest {
   }
 
   static int slotIndex(String address) {
-    return Ipv4Cidr.parseAddress(address) - NETWORK.pool().network();
+    return slotIndexIn(NETWORK, address);
+  }
+
+  static int slotIndexIn(NetworkConfig network, String address) {
+    return Ipv4Cidr.parseAddress(address) - network.pool().network();
   }
 
   /** Everything of the sandbox (and its slot) still on the host. */

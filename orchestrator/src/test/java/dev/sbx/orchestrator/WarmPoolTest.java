@@ -60,6 +60,7 @@ class WarmPoolTest {
   static Path workDir;
   static RuncSettings runc;
   static Orchestrator orchestrator;
+  static OrchestratorConfig config;
   static ManagedChannel channel;
   static SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes;
   static NodeServiceGrpc.NodeServiceBlockingStub node;
@@ -79,18 +80,18 @@ class WarmPoolTest {
             workDir.resolve("sandboxes"),
             "sbxk-",
             CGROUP_PARENT);
-    orchestrator =
-        Orchestrator.start(
-            new OrchestratorConfig(
-                    InetAddress.getLoopbackAddress(),
-                    0,
-                    workDir.resolve("templates"),
-                    runc,
-                    NETWORK,
-                    new LifecycleSettings(
-                        TestTemplate.envdDist(), 3, WITHIN, Duration.ofMillis(100), List.of()))
-                .withNodeProxy("127.0.0.1", 0)
-                .withWarmPool(new WarmPoolSettings(0, Map.of("busybox", 1))));
+    config =
+        new OrchestratorConfig(
+                InetAddress.getLoopbackAddress(),
+                0,
+                workDir.resolve("templates"),
+                runc,
+                NETWORK,
+                new LifecycleSettings(
+                    TestTemplate.envdDist(), 3, WITHIN, Duration.ofMillis(100), List.of()))
+            .withNodeProxy("127.0.0.1", 0)
+            .withWarmPool(new WarmPoolSettings(0, Map.of("busybox", 1)));
+    orchestrator = Orchestrator.start(config);
     channel =
         Grpc.newChannelBuilderForAddress(
                 "127.0.0.1", orchestrator.port(), InsecureChannelCredentials.create())
@@ -108,6 +109,9 @@ class WarmPoolTest {
       }
       if (orchestrator != null) {
         orchestrator.close();
+      }
+      if (config != null) {
+        left.addAll(LeakInventory.find(config, null));
       }
     } finally {
       left.addAll(NetworkSlotPool.leftovers(NETWORK));
@@ -234,6 +238,12 @@ class WarmPoolTest {
     // the pool refills with a new container
     await("the pool refilled", () -> warmWaiting("busybox") == 1);
     assertThat(warmContainers()).as("the claimed one and a new one").hasSize(2).contains(warmId);
+    assertThat(LeakInventory.find(config, orchestrator))
+        .as("the sandbox and the warm one are owned, nothing else is there")
+        .isEmpty();
+    assertThat(LeakInventory.find(config, null))
+        .as("without the orchestrator, all of it would be leaks")
+        .contains("container sbxk-" + warmId + " (RUNNING)", "bridge sbxk0");
 
     sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
     assertThat(runtime.find(warmId)).isEmpty();

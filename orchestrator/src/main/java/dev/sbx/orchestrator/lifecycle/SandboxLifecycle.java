@@ -97,8 +97,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     this.settings = requireNonNull(settings, "settings");
     this.clock = requireNonNull(clock, "clock");
     long interval = settings.reaperInterval().toMillis();
+    // warm pools are first topped up on the reaper's first tick (or by topUpWarmPools())
     reaper.scheduleWithFixedDelay(this::reapSafely, interval, interval, TimeUnit.MILLISECONDS);
-    topUpWarmPools();
   }
 
   public SandboxRuntime runtime() {
@@ -297,6 +297,11 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   /** The directory of a container: its OCI bundle and the sandbox's {@link SandboxRecord}. */
   public Path sandboxDir(String containerId) {
+    return sandboxDir(runtime, containerId);
+  }
+
+  /** The directory of a container of {@code runtime}. */
+  public static Path sandboxDir(SandboxRuntime runtime, String containerId) {
     return switch (runtime) {
       case RuncRuntime runc -> runc.sandboxDir(containerId);
       case RunscRuntime runsc -> runsc.sandboxDir(containerId);
@@ -433,6 +438,43 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     }
   }
 
+  /**
+   * Takes over a sandbox a previous orchestrator left running (crash recovery): registers it from
+   * its record with its adopted slot; from then on it is listed, routed by the proxy, updated,
+   * reaped at its end time and deleted like any other.
+   *
+   * @throws SandboxExistsException if the id or container id is already known
+   */
+  public Sandbox adopt(SandboxRecord record, NetworkSlot slot) {
+    requireNonNull(record, "record");
+    requireNonNull(slot, "slot");
+    Sandbox sandbox =
+        new Sandbox(
+            record.sandboxId(),
+            record.containerId(),
+            record.templateId(),
+            slot,
+            record.limits(),
+            record.metadata(),
+            record.startTime(),
+            record.endTime(),
+            record.egress());
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the node is shutting down");
+      }
+      if (sandboxes.containsKey(record.sandboxId())
+          || containerIds.contains(record.containerId())) {
+        throw new SandboxExistsException(record.sandboxId());
+      }
+      sandboxes.put(record.sandboxId(), sandbox);
+      containerIds.add(record.containerId());
+      accessTokens.put(record.sandboxId(), Optional.ofNullable(record.accessToken()));
+      addresses.put(record.sandboxId(), slot.ip());
+    }
+    return sandbox;
+  }
+
   public Optional<Sandbox> get(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
     synchronized (lock) {
@@ -455,6 +497,16 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   @Override
   public @Nullable String address(String sandboxId) {
     return addresses.get(sandboxId);
+  }
+
+  /**
+   * The container ids this lifecycle owns now: its sandboxes', those being created and the warm
+   * ones (waiting or being started).
+   */
+  public Set<String> containerIds() {
+    synchronized (lock) {
+      return Set.copyOf(containerIds);
+    }
   }
 
   /** Sandboxes running or being created. */
@@ -589,10 +641,18 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   /**
    * Refuses new creates, waits (up to a minute) for those under way to fail and clean up, stops the
-   * reaper and deletes every sandbox.
+   * reaper, removes the warm sandboxes and deletes every sandbox.
    */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * As {@link #close()}, but with {@code keepSandboxes} the sandboxes go on running (their records
+   * stay, so the next orchestrator adopts them); warm sandboxes are removed either way.
+   */
+  public void close(boolean keepSandboxes) {
     synchronized (lock) {
       if (closed) {
         return;
@@ -634,7 +694,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         }
       }
     }
-    for (Sandbox sandbox : list()) {
+    for (Sandbox sandbox : keepSandboxes ? List.<Sandbox>of() : list()) {
       try {
         delete(sandbox.sandboxId());
       } catch (SandboxNotFoundException e) {
