@@ -5,8 +5,16 @@ import static java.util.Objects.requireNonNull;
 import dev.sbx.orchestrator.grpc.NodeGrpcService;
 import dev.sbx.orchestrator.grpc.SandboxGrpcService;
 import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
+import dev.sbx.orchestrator.lifecycle.SandboxRecord;
+import dev.sbx.orchestrator.network.NetworkSlot;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
+import dev.sbx.orchestrator.proxy.NodeProxy;
+import dev.sbx.orchestrator.proxy.NodeProxySettings;
 import dev.sbx.orchestrator.runtime.RuncRuntime;
+import dev.sbx.orchestrator.runtime.RunscRuntime;
+import dev.sbx.orchestrator.runtime.RuntimeSandbox;
+import dev.sbx.orchestrator.runtime.SandboxRuntime;
+import dev.sbx.orchestrator.runtime.SandboxState;
 import dev.sbx.orchestrator.template.TemplateDirectory;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
@@ -16,13 +24,18 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One node's orchestrator: the network slot pool, the runc runtime, the sandbox lifecycle and the
- * gRPC server ({@code SandboxService}, {@code NodeService}), started together.
+ * One node's orchestrator: the network slot pool, the runc runtime, the sandbox lifecycle, the node
+ * proxy (routing to the lifecycle's sandboxes) and the gRPC server ({@code SandboxService}, {@code
+ * NodeService}), started together.
  *
  * <p>{@link #close} stops the server (calls under way get 5 s), deletes every sandbox the node
  * created, then removes the network (slots, bridge, nftables tables). A clean stop leaves nothing
@@ -30,38 +43,70 @@ import java.util.concurrent.TimeUnit;
  * yet).
  */
 public final class Orchestrator implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Orchestrator.class.getName());
+
   private final NetworkSlotPool network;
   private final SandboxLifecycle lifecycle;
   private final ExecutorService calls;
   private final Server server;
+  private final NodeProxy proxy;
+  private final boolean keepSandboxesOnStop;
 
   private Orchestrator(
-      NetworkSlotPool network, SandboxLifecycle lifecycle, ExecutorService calls, Server server) {
+      NetworkSlotPool network,
+      SandboxLifecycle lifecycle,
+      ExecutorService calls,
+      Server server,
+      NodeProxy proxy,
+      boolean keepSandboxesOnStop) {
+    this.keepSandboxesOnStop = keepSandboxesOnStop;
     this.network = network;
     this.lifecycle = lifecycle;
     this.calls = calls;
     this.server = server;
+    this.proxy = proxy;
   }
 
   /**
    * Starts everything.
    *
    * @throws UncheckedIOException if the gRPC port cannot be bound
+   * @throws IllegalStateException if the node proxy's port cannot be bound
    */
   public static Orchestrator start(OrchestratorConfig config) {
     requireNonNull(config, "config");
-    NetworkSlotPool network = NetworkSlotPool.start(config.network());
+    SandboxRuntime runtime =
+        switch (config.runtime()) {
+          case RUNC -> new RuncRuntime(config.runc());
+          case RUNSC -> new RunscRuntime(config.runsc());
+        };
+    Map<String, SandboxRecord> survivors = survivors(runtime);
+    Set<Integer> slots = new HashSet<>();
+    survivors.values().forEach(record -> slots.add(record.slotIndex()));
+    NetworkSlotPool network = NetworkSlotPool.recover(config.network(), slots);
     SandboxLifecycle lifecycle;
     try {
       lifecycle =
           new SandboxLifecycle(
-              new RuncRuntime(config.runc()),
+              runtime,
               network,
               new TemplateDirectory(config.templatesDir()),
               config.lifecycle(),
               InstantSource.system());
     } catch (RuntimeException e) {
       network.close();
+      throw e;
+    }
+    adopt(survivors, runtime, network, lifecycle);
+    lifecycle.topUpWarmPools();
+    NodeProxy proxy;
+    try {
+      proxy =
+          NodeProxy.start(
+              NodeProxySettings.defaults(config.nodeProxyHost(), config.nodeProxyPort()),
+              lifecycle);
+    } catch (RuntimeException e) {
+      stop(lifecycle, network, config.keepSandboxesOnStop());
       throw e;
     }
     // creates block for up to the health timeout: one virtual thread per call
@@ -72,24 +117,108 @@ public final class Orchestrator implements AutoCloseable {
                 InsecureServerCredentials.create())
             .executor(calls)
             .addService(new SandboxGrpcService(lifecycle))
-            .addService(new NodeGrpcService(lifecycle))
+            .addService(new NodeGrpcService(lifecycle, proxy::port))
             .build();
     try {
       server.start();
     } catch (IOException | RuntimeException e) {
       calls.close();
-      lifecycle.close();
-      network.close();
+      proxy.close();
+      stop(lifecycle, network, config.keepSandboxesOnStop());
       throw e instanceof IOException io
           ? new UncheckedIOException("starting the gRPC server failed", io)
           : (RuntimeException) e;
     }
-    return new Orchestrator(network, lifecycle, calls, server);
+    return new Orchestrator(network, lifecycle, calls, server, proxy, config.keepSandboxesOnStop());
+  }
+
+  /**
+   * What a previous orchestrator left (crash recovery): every running container whose directory
+   * holds a readable {@link SandboxRecord} naming it, by container id. Everything else of the
+   * runtime's (containers without a record, stopped containers, directories and cgroups without a
+   * container: half-made creates and warm sandboxes) is removed here.
+   */
+  private static Map<String, SandboxRecord> survivors(SandboxRuntime runtime) {
+    Map<String, SandboxRecord> survivors = new LinkedHashMap<>();
+    for (RuntimeSandbox found : runtime.list()) {
+      String containerId = found.sandboxId();
+      SandboxRecord record = null;
+      if (found.state() == SandboxState.RUNNING) {
+        try {
+          record =
+              SandboxRecord.read(SandboxLifecycle.sandboxDir(runtime, containerId)).orElse(null);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "unreadable record of " + containerId, e);
+        }
+      }
+      if (record != null && record.containerId().equals(containerId)) {
+        survivors.put(containerId, record);
+      } else {
+        LOG.log(
+            System.Logger.Level.INFO,
+            "removing {0} ({1}, {2}) left by an earlier run",
+            containerId,
+            found.state(),
+            record == null ? "no record" : "record of " + record.containerId());
+        runtime.remove(containerId);
+      }
+    }
+    return survivors;
+  }
+
+  /** Registers the survivors whose slot the network adopted; removes the others. */
+  private static void adopt(
+      Map<String, SandboxRecord> survivors,
+      SandboxRuntime runtime,
+      NetworkSlotPool network,
+      SandboxLifecycle lifecycle) {
+    for (SandboxRecord record : survivors.values()) {
+      NetworkSlot slot = network.acquired(record.slotIndex());
+      try {
+        if (slot == null) {
+          throw new IllegalStateException("its network slot " + record.slotIndex() + " is gone");
+        }
+        lifecycle.adopt(record, slot);
+        LOG.log(
+            System.Logger.Level.INFO,
+            "adopted sandbox {0} (container {1}, {2})",
+            record.sandboxId(),
+            record.containerId(),
+            slot.ip());
+      } catch (RuntimeException e) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "cannot adopt sandbox " + record.sandboxId() + ", removing it",
+            e);
+        runtime.remove(record.containerId());
+        if (slot != null) {
+          network.release(slot);
+        }
+      }
+    }
+  }
+
+  private static void stop(
+      SandboxLifecycle lifecycle, NetworkSlotPool network, boolean keepSandboxes) {
+    try {
+      lifecycle.close(keepSandboxes);
+    } finally {
+      if (keepSandboxes) {
+        network.detach();
+      } else {
+        network.close();
+      }
+    }
   }
 
   /** The gRPC server's port (the bound one if the config said 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The node proxy's port (the bound one if the config said 0). */
+  public int nodeProxyPort() {
+    return proxy.port();
   }
 
   public SandboxLifecycle lifecycle() {
@@ -110,33 +239,51 @@ public final class Orchestrator implements AutoCloseable {
     }
     calls.close();
     try {
-      lifecycle.close();
+      proxy.close();
     } finally {
-      network.close();
+      stop(lifecycle, network, keepSandboxesOnStop);
     }
   }
 
   /**
    * Runs an orchestrator with {@link OrchestratorConfig#defaults()}, changed by the system
-   * properties {@code sbx.grpc.port}, {@code sbx.templates} and {@code sbx.envd.dist}, until the
-   * process is stopped (SIGTERM or SIGINT: a clean stop, see {@link #close}).
+   * properties {@code sbx.grpc.port}, {@code sbx.proxy.port}, {@code sbx.templates}, {@code
+   * sbx.envd.dist}, {@code sbx.warm.pool} (pool size of every template), {@code sbx.keep.sandboxes}
+   * ({@code true}: a clean stop leaves the sandboxes running) and {@code sbx.runtime} ({@code runc}
+   * or {@code runsc}), until the process is stopped (SIGTERM or SIGINT: a clean stop, see {@link
+   * #close}).
    */
   public static void main(String[] args) throws InterruptedException {
     OrchestratorConfig defaults = OrchestratorConfig.defaults();
     OrchestratorConfig config =
         new OrchestratorConfig(
-            defaults.grpcAddress(),
-            Integer.getInteger("sbx.grpc.port", defaults.grpcPort()),
-            Path.of(System.getProperty("sbx.templates", defaults.templatesDir().toString())),
-            defaults.runc(),
-            defaults.network(),
-            dev.sbx.orchestrator.lifecycle.LifecycleSettings.of(
-                Path.of(
-                    System.getProperty(
-                        "sbx.envd.dist", defaults.lifecycle().envdDist().toString()))));
+                defaults.grpcAddress(),
+                Integer.getInteger("sbx.grpc.port", defaults.grpcPort()),
+                Path.of(System.getProperty("sbx.templates", defaults.templatesDir().toString())),
+                defaults.runc(),
+                defaults.network(),
+                dev.sbx.orchestrator.lifecycle.LifecycleSettings.of(
+                    Path.of(
+                        System.getProperty(
+                            "sbx.envd.dist", defaults.lifecycle().envdDist().toString()))))
+            .withNodeProxy(
+                defaults.nodeProxyHost(),
+                Integer.getInteger("sbx.proxy.port", defaults.nodeProxyPort()))
+            .withWarmPool(
+                dev.sbx.orchestrator.lifecycle.WarmPoolSettings.ofSize(
+                    Integer.getInteger("sbx.warm.pool", 0)))
+            .withKeepSandboxesOnStop(Boolean.getBoolean("sbx.keep.sandboxes"));
+    if (OrchestratorConfig.RuntimeKind.parse(System.getProperty("sbx.runtime", "runc"))
+        == OrchestratorConfig.RuntimeKind.RUNSC) {
+      config = config.withRunsc(defaults.runsc());
+    }
     Orchestrator orchestrator = start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(orchestrator::close, "orchestrator-stop"));
-    System.out.println("orchestrator listening on gRPC port " + orchestrator.port());
+    System.out.println(
+        "orchestrator listening on gRPC port "
+            + orchestrator.port()
+            + ", node proxy port "
+            + orchestrator.nodeProxyPort());
     orchestrator.server.awaitTermination();
   }
 }

@@ -111,13 +111,18 @@ class OrchestratorTest {
             CGROUP_PARENT);
     OrchestratorConfig config =
         new OrchestratorConfig(
-            InetAddress.getLoopbackAddress(),
-            0,
-            workDir.resolve("templates"),
-            runc,
-            NETWORK,
-            new LifecycleSettings(
-                TestTemplate.envdDist(), MAX_SANDBOXES, WITHIN, Duration.ofMillis(100), List.of()));
+                InetAddress.getLoopbackAddress(),
+                0,
+                workDir.resolve("templates"),
+                runc,
+                NETWORK,
+                new LifecycleSettings(
+                    TestTemplate.envdDist(),
+                    MAX_SANDBOXES,
+                    WITHIN,
+                    Duration.ofMillis(100),
+                    List.of()))
+            .withNodeProxy("127.0.0.1", 0);
     orchestrator = Orchestrator.start(config);
     channel =
         Grpc.newChannelBuilderForAddress(
@@ -182,7 +187,7 @@ class OrchestratorTest {
   }
 
   String newSandboxId() {
-    return "l" + ProcessHandle.current().pid() + "-" + IDS.incrementAndGet();
+    return "l" + ProcessHandle.current().pid() + "x" + IDS.incrementAndGet();
   }
 
   CreateSandboxRequest.Builder createRequest(String sandboxId) {
@@ -196,7 +201,11 @@ class OrchestratorTest {
   }
 
   static int slotIndex(String address) {
-    return Ipv4Cidr.parseAddress(address) - NETWORK.pool().network();
+    return slotIndexIn(NETWORK, address);
+  }
+
+  static int slotIndexIn(NetworkConfig network, String address) {
+    return Ipv4Cidr.parseAddress(address) - network.pool().network();
   }
 
   /** Everything of the sandbox (and its slot) still on the host. */
@@ -363,6 +372,8 @@ class OrchestratorTest {
     assertThat(info.getTemplatesList()).containsExactly(TEMPLATE);
     assertThat(info.getHostCpuCount()).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(info.getHostMemoryMb()).isPositive();
+    assertThat(info.getNodeProxyPort()).isEqualTo(orchestrator.nodeProxyPort());
+    assertThat(info.getWarmPoolMap()).as("no warm pool configured").isEmpty();
 
     Timestamp endTime = Timestamp.newBuilder().setSeconds(before.getEpochSecond() + 3600).build();
     EgressPolicy egress =
@@ -393,6 +404,185 @@ class OrchestratorTest {
     assertStatus(
         () -> sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build()),
         Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void envdThroughTheNodeProxyByHeadersAndByHost() throws Exception {
+    String id = newSandboxId();
+    Sandbox sandbox = create(createRequest(id).setEnvdAccessToken("token-p").build());
+    URI proxy = URI.create("http://127.0.0.1:" + orchestrator.nodeProxyPort());
+
+    // headers: Connect's server stream (process Start) and /files, both ways
+    try (ConnectClient envd =
+        ConnectClient.builder(proxy)
+            .header("E2b-Sandbox-Id", id)
+            .header("E2b-Sandbox-Port", "49983")
+            .header("X-Access-Token", "token-p")
+            .timeout(WITHIN)
+            .build()) {
+      assertThat(run(envd, "echo via proxy; hostname")).isEqualTo("via proxy\n" + id + "\n");
+    }
+    String path = URLEncoder.encode("/tmp/proxied.txt", StandardCharsets.UTF_8);
+    byte[] content = "through the node proxy\n".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> upload =
+        HTTP.send(
+            HttpRequest.newBuilder(proxy.resolve("/files?path=" + path))
+                .header("E2b-Sandbox-Id", id)
+                .header("E2b-Sandbox-Port", "49983")
+                .header("X-Access-Token", "token-p")
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(content))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(upload.statusCode()).as(upload.body()).isEqualTo(200);
+    HttpResponse<byte[]> download =
+        HTTP.send(
+            HttpRequest.newBuilder(proxy.resolve("/files?path=" + path))
+                .header("E2b-Sandbox-Id", id)
+                .header("E2b-Sandbox-Port", "49983")
+                .header("X-Access-Token", "token-p")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(download.statusCode()).isEqualTo(200);
+    assertThat(download.body()).isEqualTo(content);
+
+    // Host routing (<port>-<id>.<domain>): a Connect unary call (JSON) and /files
+    String host = "49983-" + id + ".sbx.test";
+    RawAnswer stat =
+        raw(
+            "POST",
+            host,
+            "/filesystem.Filesystem/Stat",
+            Map.of("Content-Type", "application/json", "X-Access-Token", "token-p"),
+            "{\"path\":\"/tmp/proxied.txt\"}".getBytes(StandardCharsets.UTF_8));
+    assertThat(stat.status()).as(stat.text()).isEqualTo(200);
+    assertThat(stat.text()).contains("\"name\":\"proxied.txt\"");
+    RawAnswer file =
+        raw("GET", host, "/files?path=" + path, Map.of("X-Access-Token", "token-p"), null);
+    assertThat(file.status()).isEqualTo(200);
+    assertThat(file.body()).isEqualTo(content);
+
+    // envd's internal routes are not reachable through the proxy
+    HttpResponse<String> init =
+        HTTP.send(
+            HttpRequest.newBuilder(proxy.resolve("/init"))
+                .header("E2b-Sandbox-Id", id)
+                .header("E2b-Sandbox-Port", "49983")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"accessToken\":\"stolen\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(init.statusCode()).isEqualTo(404);
+    RawAnswer initByHost =
+        raw(
+            "POST",
+            host,
+            "/init",
+            Map.of("Content-Type", "application/json"),
+            new byte[] {'{', '}'});
+    assertThat(initByHost.status()).isEqualTo(404);
+    // the token /init set is still the one that works
+    try (ConnectClient envd =
+        ConnectClient.builder(envd(sandbox, "")).header("X-Access-Token", "token-p").build()) {
+      assertThat(run(envd, "echo still")).isEqualTo("still\n");
+    }
+
+    // an unknown sandbox, and this one once deleted: 502 with E2B's JSON body
+    for (String unknown : List.of("nosuchsandbox", id)) {
+      if (unknown.equals(id)) {
+        sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
+      }
+      HttpResponse<String> missing =
+          HTTP.send(
+              HttpRequest.newBuilder(proxy.resolve("/health"))
+                  .header("E2b-Sandbox-Id", unknown)
+                  .header("E2b-Sandbox-Port", "49983")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(missing.statusCode()).isEqualTo(502);
+      assertThat(missing.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
+      assertThat(com.google.gson.JsonParser.parseString(missing.body()).getAsJsonObject())
+          .isEqualTo(
+              com.google.gson.JsonParser.parseString(
+                  "{\"sandboxId\":\""
+                      + unknown
+                      + "\",\"message\":\"The sandbox was not found\",\"code\":502}"));
+    }
+  }
+
+  record RawAnswer(int status, Map<String, String> headers, byte[] body) {
+    String text() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * One HTTP/1.1 request to the node proxy over a plain socket, so that the Host header is ours
+   * (the JDK client does not let a caller set it); reads until the server closes.
+   */
+  static RawAnswer raw(
+      String method,
+      String host,
+      String pathAndQuery,
+      Map<String, String> headers,
+      byte @org.jspecify.annotations.Nullable [] body)
+      throws java.io.IOException {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", orchestrator.nodeProxyPort())) {
+      socket.setSoTimeout((int) WITHIN.toMillis());
+      StringBuilder head = new StringBuilder();
+      head.append(method).append(' ').append(pathAndQuery).append(" HTTP/1.1\r\n");
+      head.append("Host: ").append(host).append("\r\n");
+      head.append("Connection: close\r\n");
+      headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+      if (body != null) {
+        head.append("Content-Length: ").append(body.length).append("\r\n");
+      }
+      head.append("\r\n");
+      var out = socket.getOutputStream();
+      out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+      if (body != null) {
+        out.write(body);
+      }
+      out.flush();
+      byte[] all = socket.getInputStream().readAllBytes();
+      String text = new String(all, StandardCharsets.ISO_8859_1);
+      int end = text.indexOf("\r\n\r\n");
+      assertThat(end).as("response head in %s", text).isPositive();
+      String[] lines = text.substring(0, end).split("\r\n");
+      int status = Integer.parseInt(lines[0].split(" ")[1]);
+      Map<String, String> answerHeaders = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        answerHeaders.put(
+            lines[i].substring(0, colon).strip(), lines[i].substring(colon + 1).strip());
+      }
+      byte[] rest = java.util.Arrays.copyOfRange(all, end + 4, all.length);
+      if ("chunked".equalsIgnoreCase(answerHeaders.get("Transfer-Encoding"))) {
+        rest = dechunk(rest);
+      }
+      return new RawAnswer(status, answerHeaders, rest);
+    }
+  }
+
+  static byte[] dechunk(byte[] chunked) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int at = 0;
+    while (true) {
+      int lineEnd = at;
+      while (!(chunked[lineEnd] == '\r' && chunked[lineEnd + 1] == '\n')) {
+        lineEnd++;
+      }
+      String size = new String(chunked, at, lineEnd - at, StandardCharsets.ISO_8859_1);
+      int semicolon = size.indexOf(';');
+      int length =
+          Integer.parseInt(semicolon < 0 ? size.strip() : size.substring(0, semicolon), 16);
+      if (length == 0) {
+        return out.toByteArray();
+      }
+      out.write(chunked, lineEnd + 2, length);
+      at = lineEnd + 2 + length + 2;
+    }
   }
 
   @Test

@@ -13,13 +13,20 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.IntSupplier;
 
 /** {@code sbx.orchestrator.v1.NodeService}: what this node has and uses. */
 public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
   private final SandboxLifecycle lifecycle;
+  private final IntSupplier nodeProxyPort;
 
-  public NodeGrpcService(SandboxLifecycle lifecycle) {
+  /**
+   * @param nodeProxyPort the node proxy's bound port (asked on every call: the proxy may start
+   *     after this service is made)
+   */
+  public NodeGrpcService(SandboxLifecycle lifecycle, IntSupplier nodeProxyPort) {
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+    this.nodeProxyPort = requireNonNull(nodeProxyPort, "nodeProxyPort");
   }
 
   @Override
@@ -39,6 +46,8 @@ public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
         .setAllocatedMemoryMb(sandboxes.stream().mapToLong(s -> s.limits().memoryMB()).sum())
         .addAllTemplates(lifecycle.templates().ids())
         .setReadyNetworkSlots(lifecycle.network().readyCount())
+        .setNodeProxyPort(nodeProxyPort.getAsInt())
+        .putAllWarmPool(lifecycle.warmPoolCounts())
         .build();
   }
 

@@ -15,19 +15,22 @@ import java.util.List;
  * @param healthTimeout how long envd may take to answer {@code /health} with 204 after start
  * @param reaperInterval how often sandboxes past their end time are looked for
  * @param nameservers the sandboxes' {@code /etc/resolv.conf} name servers (empty: none)
+ * @param warmPool how many started sandboxes each template keeps for creates to claim
  */
 public record LifecycleSettings(
     Path envdDist,
     int maxSandboxes,
     Duration healthTimeout,
     Duration reaperInterval,
-    List<String> nameservers) {
+    List<String> nameservers,
+    WarmPoolSettings warmPool) {
 
   public LifecycleSettings {
     requireNonNull(envdDist, "envdDist");
     requireNonNull(healthTimeout, "healthTimeout");
     requireNonNull(reaperInterval, "reaperInterval");
     nameservers = List.copyOf(requireNonNull(nameservers, "nameservers"));
+    requireNonNull(warmPool, "warmPool");
     if (maxSandboxes < 1) {
       throw new IllegalArgumentException("maxSandboxes must be at least 1: " + maxSandboxes);
     }
@@ -39,24 +42,42 @@ public record LifecycleSettings(
     }
   }
 
-  /** 100 sandboxes, envd healthy within 30 s, end times checked every second, no DNS. */
+  /** No warm pool. */
+  public LifecycleSettings(
+      Path envdDist,
+      int maxSandboxes,
+      Duration healthTimeout,
+      Duration reaperInterval,
+      List<String> nameservers) {
+    this(envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers, WarmPoolSettings.OFF);
+  }
+
+  /**
+   * 100 sandboxes, envd healthy within 30 s, end times checked (and warm pools topped up) every
+   * second, no DNS, no warm pool.
+   */
   public static LifecycleSettings of(Path envdDist) {
     return new LifecycleSettings(
         envdDist, 100, Duration.ofSeconds(30), Duration.ofSeconds(1), List.of());
   }
 
+  public LifecycleSettings withWarmPool(WarmPoolSettings warmPool) {
+    return new LifecycleSettings(
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers, warmPool);
+  }
+
   public LifecycleSettings withMaxSandboxes(int maxSandboxes) {
     return new LifecycleSettings(
-        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers);
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers, warmPool);
   }
 
   public LifecycleSettings withHealthTimeout(Duration healthTimeout) {
     return new LifecycleSettings(
-        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers);
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers, warmPool);
   }
 
   public LifecycleSettings withReaperInterval(Duration reaperInterval) {
     return new LifecycleSettings(
-        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers);
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers, warmPool);
   }
 }

@@ -12,11 +12,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * A running sandbox of this node.
  *
+ * @param containerId the runtime's id of its container (the sandbox id for a cold start, an
+ *     internal id for a sandbox claimed from the warm pool)
  * @param slot its network slot: {@link NetworkSlot#ip()} is where envd listens
  * @param endTime when the node deletes it, or null for never
  */
 public record Sandbox(
     String sandboxId,
+    String containerId,
     String templateId,
     NetworkSlot slot,
     ResourceLimits limits,
@@ -27,6 +30,7 @@ public record Sandbox(
 
   public Sandbox {
     requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(containerId, "containerId");
     requireNonNull(templateId, "templateId");
     requireNonNull(slot, "slot");
     requireNonNull(limits, "limits");
@@ -41,10 +45,12 @@ public record Sandbox(
   }
 
   Sandbox withEndTime(@Nullable Instant endTime) {
-    return new Sandbox(sandboxId, templateId, slot, limits, metadata, startTime, endTime, egress);
+    return new Sandbox(
+        sandboxId, containerId, templateId, slot, limits, metadata, startTime, endTime, egress);
   }
 
   Sandbox withEgress(EgressPolicy egress) {
-    return new Sandbox(sandboxId, templateId, slot, limits, metadata, startTime, endTime, egress);
+    return new Sandbox(
+        sandboxId, containerId, templateId, slot, limits, metadata, startTime, endTime, egress);
   }
 }

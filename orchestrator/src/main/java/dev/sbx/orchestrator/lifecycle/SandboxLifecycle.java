@@ -5,20 +5,35 @@ import static java.util.Objects.requireNonNull;
 import dev.sbx.orchestrator.network.EgressPolicy;
 import dev.sbx.orchestrator.network.NetworkSlot;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
+import dev.sbx.orchestrator.proxy.SandboxAddresses;
+import dev.sbx.orchestrator.runtime.ExecResult;
+import dev.sbx.orchestrator.runtime.ResourceLimits;
+import dev.sbx.orchestrator.runtime.RuncRuntime;
+import dev.sbx.orchestrator.runtime.RunscRuntime;
+import dev.sbx.orchestrator.runtime.RuntimeSandbox;
 import dev.sbx.orchestrator.runtime.SandboxRuntime;
+import dev.sbx.orchestrator.runtime.SandboxRuntimeException;
 import dev.sbx.orchestrator.runtime.SandboxSpec;
 import dev.sbx.orchestrator.template.TemplateDirectory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +51,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread-safe; creates and deletes of different sandboxes run in parallel.
  */
-public final class SandboxLifecycle implements AutoCloseable {
+public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(SandboxLifecycle.class.getName());
+
+  /** Container ids of warm sandboxes start with this (then 12 hex digits). */
+  static final String WARM_PREFIX = "warm";
 
   private final SandboxRuntime runtime;
   private final NetworkSlotPool network;
@@ -53,6 +71,18 @@ public final class SandboxLifecycle implements AutoCloseable {
   private final Map<String, Sandbox> sandboxes = new HashMap<>();
   private final Set<String> creating = new HashSet<>();
   private final Set<String> deleting = new HashSet<>();
+
+  /** Container ids in use or reserved: running, being created, warm, being started warm. */
+  private final Set<String> containerIds = new HashSet<>();
+
+  private final Map<String, Optional<String>> accessTokens = new HashMap<>();
+  private final Map<String, ArrayDeque<WarmSandbox>> warmPools = new HashMap<>();
+  private final Map<String, Integer> warmFilling = new HashMap<>();
+  private final SecureRandom random = new SecureRandom();
+
+  /** Sandbox id → slot address of the running sandboxes not being deleted: the proxy's lookup. */
+  private final ConcurrentHashMap<String, String> addresses = new ConcurrentHashMap<>();
+
   private boolean closed;
 
   public SandboxLifecycle(
@@ -67,6 +97,7 @@ public final class SandboxLifecycle implements AutoCloseable {
     this.settings = requireNonNull(settings, "settings");
     this.clock = requireNonNull(clock, "clock");
     long interval = settings.reaperInterval().toMillis();
+    // warm pools are first topped up on the reaper's first tick (or by topUpWarmPools())
     reaper.scheduleWithFixedDelay(this::reapSafely, interval, interval, TimeUnit.MILLISECONDS);
   }
 
@@ -86,6 +117,11 @@ public final class SandboxLifecycle implements AutoCloseable {
     return settings;
   }
 
+  private int addressCount() {
+    var config = network.config();
+    return config.lastSlot() - config.firstSlot() + 1;
+  }
+
   /** The most sandboxes at once: the setting, or fewer if the network has fewer addresses. */
   public int capacity() {
     var config = network.config();
@@ -93,7 +129,9 @@ public final class SandboxLifecycle implements AutoCloseable {
   }
 
   /**
-   * Creates a sandbox and returns once envd in it is healthy and initialised.
+   * Creates a sandbox and returns once envd in it is healthy and initialised: claimed from the
+   * template's warm pool when one waits there (hostname, {@code /etc/hosts}, limits and egress set,
+   * then {@code /init}), else started cold.
    *
    * @throws IllegalArgumentException if the template id is malformed
    * @throws dev.sbx.orchestrator.template.UnknownTemplateException if there is no such template
@@ -106,11 +144,12 @@ public final class SandboxLifecycle implements AutoCloseable {
     requireNonNull(request, "request");
     Path rootfs = templates.rootfs(request.templateId());
     String id = request.sandboxId();
+    WarmSandbox warm;
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("the node is shutting down");
       }
-      if (sandboxes.containsKey(id) || creating.contains(id)) {
+      if (sandboxes.containsKey(id) || creating.contains(id) || containerIds.contains(id)) {
         throw new SandboxExistsException(id);
       }
       int inUse = sandboxes.size() + creating.size();
@@ -118,30 +157,32 @@ public final class SandboxLifecycle implements AutoCloseable {
         throw new NodeFullException(
             "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
       }
-      if (inUse >= capacity()) {
+      warm = pollWarm(request.templateId());
+      if (warm == null && inUse + warmCount() >= addressCount()) {
         throw new NodeFullException("no network address left in " + network.config().pool());
       }
       creating.add(id);
+      if (warm == null) {
+        containerIds.add(id);
+      }
     }
-    NetworkSlot slot = null;
-    boolean containerMade = false;
+    String containerId = warm != null ? warm.containerId() : id;
+    NetworkSlot slot = warm != null ? warm.slot() : null;
+    boolean containerMade = warm != null;
     try {
-      slot = network.acquire(request.egress());
-      SandboxSpec spec =
-          new SandboxSpec(
-              id,
-              rootfs,
-              settings.envdDist(),
-              request.limits(),
-              new LinkedHashMap<>(),
-              slot.netnsPath(),
-              slot.ip(),
-              settings.nameservers());
-      runtime.create(spec);
-      containerMade = true;
-      envd.awaitHealthy(slot.ip(), settings.healthTimeout());
+      NetworkSlot ready;
+      if (warm == null) {
+        ready = network.acquire(request.egress());
+        slot = ready;
+        runtime.create(spec(id, rootfs, request.limits(), ready));
+        containerMade = true;
+        envd.awaitHealthy(ready.ip(), settings.healthTimeout());
+      } else {
+        ready = warm.slot();
+        claim(warm, request, rootfs);
+      }
       envd.init(
-          slot.ip(),
+          ready.ip(),
           request.envVars(),
           request.accessToken(),
           request.defaultUser(),
@@ -151,37 +192,96 @@ public final class SandboxLifecycle implements AutoCloseable {
       Sandbox sandbox =
           new Sandbox(
               id,
+              containerId,
               request.templateId(),
-              slot,
+              ready,
               request.limits(),
               request.metadata(),
               clock.instant(),
               request.endTime(),
               request.egress());
+      SandboxRecord.write(sandboxDir(containerId), sandbox, request.accessToken());
       synchronized (lock) {
         if (closed) {
           throw new IllegalStateException("the node shut down during create");
         }
         creating.remove(id);
         sandboxes.put(id, sandbox);
+        accessTokens.put(id, Optional.ofNullable(request.accessToken()));
+        addresses.put(id, ready.ip());
       }
       return sandbox;
     } catch (RuntimeException e) {
-      undoCreate(id, slot, containerMade, e);
+      undoCreate(containerId, slot, containerMade, e);
+      synchronized (lock) {
+        containerIds.remove(containerId);
+      }
       throw e;
     } finally {
       synchronized (lock) {
         creating.remove(id);
         lock.notifyAll();
       }
+      if (warm != null) {
+        topUpWarmPools();
+      }
+    }
+  }
+
+  private SandboxSpec spec(
+      String containerId, Path rootfs, ResourceLimits limits, NetworkSlot slot) {
+    return new SandboxSpec(
+        containerId,
+        rootfs,
+        settings.envdDist(),
+        limits,
+        new LinkedHashMap<>(),
+        slot.netnsPath(),
+        slot.ip(),
+        settings.nameservers());
+  }
+
+  /**
+   * Makes a warm sandbox the requested one (before {@code /init}): hostname = sandbox id (set in
+   * the container's UTS namespace from the host), its bound {@code /etc/hosts} rewritten in place,
+   * the request's limits if they differ, its egress policy.
+   */
+  private void claim(WarmSandbox warm, SandboxRequest request, Path rootfs) {
+    String id = request.sandboxId();
+    if (runtime instanceof RuncRuntime) {
+      UtsNamespace.setHostname(warm.pid(), id);
+    } else {
+      // gVisor keeps its own UTS namespace inside the sentry: set it from within
+      ExecResult result =
+          runtime.exec(warm.containerId(), List.of("hostname", id), settings.healthTimeout());
+      if (result.exitCode() != 0) {
+        throw new SandboxRuntimeException(
+            "setting the hostname of " + warm.containerId() + " failed: " + result);
+      }
+    }
+    // the same inode: the file is bind-mounted over the sandbox's /etc/hosts
+    Path hosts = sandboxDir(warm.containerId()).resolve("hosts");
+    try {
+      Files.writeString(hosts, spec(id, rootfs, request.limits(), warm.slot()).hostsFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot rewrite " + hosts, e);
+    }
+    if (!request.limits().equals(warm.limits())) {
+      runtime.updateLimits(warm.containerId(), request.limits());
+    }
+    if (!request.egress().equals(EgressPolicy.NONE)) {
+      network.updateEgress(warm.slot(), request.egress());
     }
   }
 
   private void undoCreate(
-      String id, @Nullable NetworkSlot slot, boolean containerMade, RuntimeException failure) {
+      String containerId,
+      @Nullable NetworkSlot slot,
+      boolean containerMade,
+      RuntimeException failure) {
     if (containerMade) {
       try {
-        runtime.remove(id);
+        runtime.remove(containerId);
       } catch (RuntimeException e) {
         failure.addSuppressed(e);
       }
@@ -195,6 +295,186 @@ public final class SandboxLifecycle implements AutoCloseable {
     }
   }
 
+  /** The directory of a container: its OCI bundle and the sandbox's {@link SandboxRecord}. */
+  public Path sandboxDir(String containerId) {
+    return sandboxDir(runtime, containerId);
+  }
+
+  /** The directory of a container of {@code runtime}. */
+  public static Path sandboxDir(SandboxRuntime runtime, String containerId) {
+    return switch (runtime) {
+      case RuncRuntime runc -> runc.sandboxDir(containerId);
+      case RunscRuntime runsc -> runsc.sandboxDir(containerId);
+      default -> throw new IllegalStateException("unknown runtime " + runtime.getClass().getName());
+    };
+  }
+
+  // ---- warm pool ----
+
+  /** A started sandbox waiting in its template's pool: envd healthy, not {@code /init}ed. */
+  private record WarmSandbox(
+      String containerId, String templateId, NetworkSlot slot, int pid, ResourceLimits limits) {}
+
+  private @Nullable WarmSandbox pollWarm(String templateId) {
+    ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
+    return pool == null ? null : pool.pollFirst();
+  }
+
+  /** Warm sandboxes waiting and being started, all templates. */
+  private int warmCount() {
+    int count = 0;
+    for (ArrayDeque<WarmSandbox> pool : warmPools.values()) {
+      count += pool.size();
+    }
+    for (int filling : warmFilling.values()) {
+      count += filling;
+    }
+    return count;
+  }
+
+  /** Warm sandboxes waiting to be claimed, by template id (templates without a pool left out). */
+  public Map<String, Integer> warmPoolCounts() {
+    synchronized (lock) {
+      Map<String, Integer> counts = new TreeMap<>();
+      warmPools.forEach(
+          (template, pool) -> {
+            if (!pool.isEmpty()) {
+              counts.put(template, pool.size());
+            }
+          });
+      return counts;
+    }
+  }
+
+  /**
+   * Starts (in the background) as many warm sandboxes as the templates' pools lack, as far as the
+   * network's addresses allow next to the running sandboxes.
+   */
+  public void topUpWarmPools() {
+    WarmPoolSettings pools = settings.warmPool();
+    if (pools.equals(WarmPoolSettings.OFF)) {
+      return;
+    }
+    List<String> ids;
+    try {
+      ids = templates.ids();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "listing templates for the warm pool failed", e);
+      return;
+    }
+    List<String> toStart = new ArrayList<>();
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      int inUse = sandboxes.size() + creating.size();
+      // warm sandboxes take addresses, never a place a create could use
+      int room = Math.min(capacity() - inUse, addressCount() - inUse - warmCount());
+      for (String templateId : ids) {
+        ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
+        int have = (pool == null ? 0 : pool.size()) + warmFilling.getOrDefault(templateId, 0);
+        while (have < pools.size(templateId) && room > 0) {
+          warmFilling.merge(templateId, 1, Integer::sum);
+          toStart.add(templateId);
+          have++;
+          room--;
+        }
+      }
+    }
+    for (String templateId : toStart) {
+      Thread.ofVirtual().name("warm-" + templateId).start(() -> startWarm(templateId));
+    }
+  }
+
+  private void startWarm(String templateId) {
+    String containerId;
+    synchronized (lock) {
+      do {
+        containerId = WARM_PREFIX + HexFormat.of().toHexDigits(random.nextLong()).substring(4);
+      } while (containerIds.contains(containerId)
+          || sandboxes.containsKey(containerId)
+          || creating.contains(containerId));
+      containerIds.add(containerId);
+    }
+    NetworkSlot slot = null;
+    boolean containerMade = false;
+    try {
+      Path rootfs = templates.rootfs(templateId);
+      slot = network.acquire(EgressPolicy.NONE);
+      RuntimeSandbox started =
+          runtime.create(spec(containerId, rootfs, ResourceLimits.DEFAULT, slot));
+      containerMade = true;
+      envd.awaitHealthy(slot.ip(), settings.healthTimeout());
+      synchronized (lock) {
+        if (closed) {
+          throw new IllegalStateException("the node shut down");
+        }
+        warmPools
+            .computeIfAbsent(templateId, t -> new ArrayDeque<>())
+            .addLast(
+                new WarmSandbox(
+                    containerId, templateId, slot, started.pid(), ResourceLimits.DEFAULT));
+      }
+    } catch (RuntimeException e) {
+      undoCreate(containerId, slot, containerMade, e);
+      synchronized (lock) {
+        containerIds.remove(containerId);
+      }
+      if (!isClosed()) {
+        LOG.log(
+            System.Logger.Level.WARNING, "starting a warm sandbox of " + templateId + " failed", e);
+      }
+    } finally {
+      synchronized (lock) {
+        warmFilling.merge(templateId, -1, Integer::sum);
+        lock.notifyAll();
+      }
+    }
+  }
+
+  private boolean isClosed() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  /**
+   * Takes over a sandbox a previous orchestrator left running (crash recovery): registers it from
+   * its record with its adopted slot; from then on it is listed, routed by the proxy, updated,
+   * reaped at its end time and deleted like any other.
+   *
+   * @throws SandboxExistsException if the id or container id is already known
+   */
+  public Sandbox adopt(SandboxRecord record, NetworkSlot slot) {
+    requireNonNull(record, "record");
+    requireNonNull(slot, "slot");
+    Sandbox sandbox =
+        new Sandbox(
+            record.sandboxId(),
+            record.containerId(),
+            record.templateId(),
+            slot,
+            record.limits(),
+            record.metadata(),
+            record.startTime(),
+            record.endTime(),
+            record.egress());
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the node is shutting down");
+      }
+      if (sandboxes.containsKey(record.sandboxId())
+          || containerIds.contains(record.containerId())) {
+        throw new SandboxExistsException(record.sandboxId());
+      }
+      sandboxes.put(record.sandboxId(), sandbox);
+      containerIds.add(record.containerId());
+      accessTokens.put(record.sandboxId(), Optional.ofNullable(record.accessToken()));
+      addresses.put(record.sandboxId(), slot.ip());
+    }
+    return sandbox;
+  }
+
   public Optional<Sandbox> get(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
     synchronized (lock) {
@@ -206,6 +486,26 @@ public final class SandboxLifecycle implements AutoCloseable {
   public List<Sandbox> list() {
     synchronized (lock) {
       return List.copyOf(sandboxes.values());
+    }
+  }
+
+  /**
+   * The slot address of a running sandbox (not one being created or deleted), or null; answers from
+   * a concurrent map without taking the lifecycle's lock, so the node proxy's event loops never
+   * wait.
+   */
+  @Override
+  public @Nullable String address(String sandboxId) {
+    return addresses.get(sandboxId);
+  }
+
+  /**
+   * The container ids this lifecycle owns now: its sandboxes', those being created and the warm
+   * ones (waiting or being started).
+   */
+  public Set<String> containerIds() {
+    synchronized (lock) {
+      return Set.copyOf(containerIds);
     }
   }
 
@@ -232,10 +532,11 @@ public final class SandboxLifecycle implements AutoCloseable {
       if (sandbox == null || !deleting.add(sandboxId)) {
         throw new SandboxNotFoundException(sandboxId);
       }
+      addresses.remove(sandboxId);
     }
     boolean containerRemoved = false;
     try {
-      runtime.remove(sandboxId);
+      runtime.remove(sandbox.containerId());
       containerRemoved = true;
       network.release(sandbox.slot());
     } finally {
@@ -244,6 +545,10 @@ public final class SandboxLifecycle implements AutoCloseable {
         if (containerRemoved) {
           // a failed slot release leaves its index taken in the pool, nothing in the sandbox
           sandboxes.remove(sandboxId);
+          accessTokens.remove(sandboxId);
+          containerIds.remove(sandbox.containerId());
+        } else {
+          addresses.put(sandboxId, sandbox.slot().ip());
         }
       }
     }
@@ -262,6 +567,7 @@ public final class SandboxLifecycle implements AutoCloseable {
         throw new SandboxNotFoundException(sandboxId);
       }
       Sandbox updated = current.withEndTime(endTime);
+      persist(updated);
       sandboxes.put(sandboxId, updated);
       return updated;
     }
@@ -283,9 +589,18 @@ public final class SandboxLifecycle implements AutoCloseable {
         throw new SandboxNotFoundException(sandboxId);
       }
       Sandbox updated = current.withEgress(egress);
+      persist(updated);
       sandboxes.put(sandboxId, updated);
       return updated;
     }
+  }
+
+  /** Rewrites the sandbox's record (under the lock, so updates are written in order). */
+  private void persist(Sandbox sandbox) {
+    SandboxRecord.write(
+        sandboxDir(sandbox.containerId()),
+        sandbox,
+        accessTokens.getOrDefault(sandbox.sandboxId(), Optional.empty()).orElse(null));
   }
 
   /** Deletes every sandbox whose end time has passed; returns their ids. */
@@ -305,7 +620,16 @@ public final class SandboxLifecycle implements AutoCloseable {
     return expired;
   }
 
+  private int warmWaiting() {
+    int count = 0;
+    for (ArrayDeque<WarmSandbox> pool : warmPools.values()) {
+      count += pool.size();
+    }
+    return count;
+  }
+
   private void reapSafely() {
+    topUpWarmPools();
     try {
       for (String id : deleteExpired()) {
         LOG.log(System.Logger.Level.INFO, "deleted sandbox {0}: its end time passed", id);
@@ -317,10 +641,18 @@ public final class SandboxLifecycle implements AutoCloseable {
 
   /**
    * Refuses new creates, waits (up to a minute) for those under way to fail and clean up, stops the
-   * reaper and deletes every sandbox.
+   * reaper, removes the warm sandboxes and deletes every sandbox.
    */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * As {@link #close()}, but with {@code keepSandboxes} the sandboxes go on running (their records
+   * stay, so the next orchestrator adopts them); warm sandboxes are removed either way.
+   */
+  public void close(boolean keepSandboxes) {
     synchronized (lock) {
       if (closed) {
         return;
@@ -328,7 +660,8 @@ public final class SandboxLifecycle implements AutoCloseable {
       closed = true;
       // creates under way fail when they finish and remove what they made
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-      while (!creating.isEmpty() && System.nanoTime() - deadline < 0) {
+      while ((!creating.isEmpty() || warmCount() > warmWaiting())
+          && System.nanoTime() - deadline < 0) {
         try {
           lock.wait(100);
         } catch (InterruptedException e) {
@@ -344,7 +677,24 @@ public final class SandboxLifecycle implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     RuntimeException failure = null;
-    for (Sandbox sandbox : list()) {
+    List<WarmSandbox> warm = new ArrayList<>();
+    synchronized (lock) {
+      warmPools.values().forEach(warm::addAll);
+      warmPools.clear();
+    }
+    for (WarmSandbox sandbox : warm) {
+      try {
+        runtime.remove(sandbox.containerId());
+        network.release(sandbox.slot());
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    for (Sandbox sandbox : keepSandboxes ? List.<Sandbox>of() : list()) {
       try {
         delete(sandbox.sandboxId());
       } catch (SandboxNotFoundException e) {

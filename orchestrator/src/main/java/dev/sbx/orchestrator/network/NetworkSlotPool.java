@@ -11,6 +11,8 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -80,6 +82,108 @@ public final class NetworkSlotPool implements AutoCloseable {
     }
     pool.refill();
     return pool;
+  }
+
+  /**
+   * Starts the pool after a restart, keeping the slots of sandboxes that still run (crash
+   * recovery): if the bridge and both tables are there, each slot index in {@code keep} whose
+   * namespace and veth exist is adopted as acquired, with its rules (egress policy) untouched;
+   * every other slot of the layout (namespace, veth, rules) is removed. If the bridge or a table is
+   * missing, nothing can be adopted: everything is removed and the pool starts afresh. {@link
+   * #acquired(int)} tells which slots were adopted.
+   *
+   * @throws NetworkException if the range is in use on the host or a command fails
+   */
+  public static NetworkSlotPool recover(NetworkConfig config, Set<Integer> keep) {
+    requireNonNull(config, "config");
+    requireNonNull(keep, "keep");
+    List<String> found = leftovers(config);
+    boolean intact =
+        found.contains("link " + config.bridge())
+            && found.contains("table inet " + config.table())
+            && found.contains("table bridge " + config.table());
+    if (!intact || keep.isEmpty()) {
+      return start(config);
+    }
+    checkRangeIsFree(config);
+    NetworkSlotPool pool = new NetworkSlotPool(config);
+    Set<Integer> indexes = new TreeSet<>();
+    for (String link : links()) {
+      if (config.vethPattern().matcher(link).matches()) {
+        indexes.add(Integer.parseInt(link.substring(config.vethName(0).length() - 1)));
+      }
+    }
+    for (String netns : namespaces()) {
+      if (config.netnsPattern().matcher(netns).matches()) {
+        indexes.add(Integer.parseInt(netns.substring(config.netnsName(0).length() - 1)));
+      }
+    }
+    var chain = Pattern.compile("\\bchain egress_(\\d+) ");
+    var chains =
+        chain.matcher(HostCommand.run("nft", "list", "table", "inet", config.table()).stdout());
+    while (chains.find()) {
+      indexes.add(Integer.parseInt(chains.group(1)));
+    }
+    for (int index : indexes) {
+      if (index < config.firstSlot() || index > config.lastSlot()) {
+        continue;
+      }
+      NetworkSlot slot = config.slot(index);
+      boolean whole =
+          Files.exists(slot.netnsPath())
+              && Files.exists(Path.of("/sys/class/net", slot.hostVeth()));
+      if (keep.contains(index) && whole) {
+        pool.taken.set(index);
+        pool.acquired.put(index, slot);
+      } else {
+        pool.destroy(slot);
+      }
+    }
+    pool.refill();
+    return pool;
+  }
+
+  /** The indexes of every slot this pool holds: acquired, ready and being built. */
+  public Set<Integer> slotIndexes() {
+    synchronized (lock) {
+      return Set.copyOf(taken.stream().boxed().toList());
+    }
+  }
+
+  /** The acquired slot with this index, or null. */
+  public @Nullable NetworkSlot acquired(int index) {
+    synchronized (lock) {
+      return acquired.get(index);
+    }
+  }
+
+  /**
+   * Stops refilling and removes the ready slots, but keeps the acquired ones, the bridge and the
+   * tables: the sandboxes using them go on running and a later {@link #recover} adopts them.
+   */
+  public void detach() {
+    List<NetworkSlot> waiting;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    refiller.shutdown();
+    try {
+      if (!refiller.awaitTermination(30, TimeUnit.SECONDS)) {
+        refiller.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (lock) {
+      waiting = List.copyOf(ready);
+      ready.clear();
+    }
+    for (NetworkSlot slot : waiting) {
+      destroy(slot);
+    }
   }
 
   public NetworkConfig config() {

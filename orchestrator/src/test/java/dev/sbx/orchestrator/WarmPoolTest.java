@@ -1,0 +1,306 @@
+package dev.sbx.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sbx.connect.ConnectClient;
+import dev.sbx.orchestrator.fixture.TestTemplate;
+import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
+import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
+import dev.sbx.orchestrator.lifecycle.SandboxNotFoundException;
+import dev.sbx.orchestrator.lifecycle.SandboxRecord;
+import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
+import dev.sbx.orchestrator.network.Ipv4Cidr;
+import dev.sbx.orchestrator.network.NetworkConfig;
+import dev.sbx.orchestrator.network.NetworkSlotPool;
+import dev.sbx.orchestrator.rootfs.DirectoryTree;
+import dev.sbx.orchestrator.rootfs.MountTable;
+import dev.sbx.orchestrator.runtime.RuncRuntime;
+import dev.sbx.orchestrator.runtime.RuncSettings;
+import dev.sbx.orchestrator.runtime.RuntimeSandbox;
+import dev.sbx.proto.orchestrator.CreateSandboxRequest;
+import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
+import dev.sbx.proto.orchestrator.NodeInfoRequest;
+import dev.sbx.proto.orchestrator.NodeServiceGrpc;
+import dev.sbx.proto.orchestrator.Sandbox;
+import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The warm pool for real (root, runc, nftables, envd's dist): template {@code busybox} keeps one
+ * started sandbox, template {@code cold} none. Layout {@code sbxk} / bridge {@code sbxk0} / {@code
+ * 10.234.0.0/24}, containers {@code sbxk-…}, cgroups below {@code /sbxk}; only addresses of that
+ * bridge are contacted. After the class (the orchestrator closed) nothing may be left.
+ */
+class WarmPoolTest {
+  static final NetworkConfig NETWORK =
+      new NetworkConfig("sbxk", "sbxk0", Ipv4Cidr.parse("10.234.0.0/24"), 0);
+  static final String CGROUP_PARENT = "sbxk";
+  static final Duration WITHIN = Duration.ofSeconds(60);
+  static final AtomicInteger IDS = new AtomicInteger();
+
+  static Path workDir;
+  static RuncSettings runc;
+  static Orchestrator orchestrator;
+  static OrchestratorConfig config;
+  static ManagedChannel channel;
+  static SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes;
+  static NodeServiceGrpc.NodeServiceBlockingStub node;
+
+  @BeforeAll
+  static void startOrchestrator() throws Exception {
+    assertThat(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))
+        .as("warm pool tests need root")
+        .isEqualTo(0);
+    workDir = Files.createTempDirectory("sbxk-");
+    TestTemplate.build(workDir.resolve("templates").resolve("busybox"));
+    TestTemplate.build(workDir.resolve("templates").resolve("cold"));
+    runc =
+        new RuncSettings(
+            Path.of("runc"),
+            workDir.resolve("runc-state"),
+            workDir.resolve("sandboxes"),
+            "sbxk-",
+            CGROUP_PARENT);
+    config =
+        new OrchestratorConfig(
+                InetAddress.getLoopbackAddress(),
+                0,
+                workDir.resolve("templates"),
+                runc,
+                NETWORK,
+                new LifecycleSettings(
+                    TestTemplate.envdDist(), 3, WITHIN, Duration.ofMillis(100), List.of()))
+            .withNodeProxy("127.0.0.1", 0)
+            .withWarmPool(new WarmPoolSettings(0, Map.of("busybox", 1)));
+    orchestrator = Orchestrator.start(config);
+    channel =
+        Grpc.newChannelBuilderForAddress(
+                "127.0.0.1", orchestrator.port(), InsecureChannelCredentials.create())
+            .build();
+    sandboxes = SandboxServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.MINUTES);
+    node = NodeServiceGrpc.newBlockingStub(channel);
+  }
+
+  @AfterAll
+  static void stopOrchestrator() throws Exception {
+    List<String> left = new ArrayList<>();
+    try {
+      if (channel != null) {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      if (orchestrator != null) {
+        orchestrator.close();
+      }
+      if (config != null) {
+        left.addAll(LeakInventory.find(config, null));
+      }
+    } finally {
+      left.addAll(NetworkSlotPool.leftovers(NETWORK));
+      NetworkSlotPool.removeAll(NETWORK);
+      if (runc != null) {
+        RuncRuntime runtime = new RuncRuntime(runc);
+        runtime.list().forEach(s -> left.add("runc sandbox " + s));
+        runtime.list().forEach(s -> runtime.remove(s.sandboxId()));
+        MountTable.mountPointsUnder(runc.sandboxesDir()).forEach(p -> left.add("mount " + p));
+      }
+      try (DirectoryStream<Path> hierarchies =
+          Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+        for (Path hierarchy : hierarchies) {
+          if (Files.isDirectory(hierarchy.resolve(CGROUP_PARENT))) {
+            try (var children = Files.list(hierarchy.resolve(CGROUP_PARENT))) {
+              children.filter(Files::isDirectory).forEach(child -> left.add("cgroup " + child));
+            }
+          }
+          Files.deleteIfExists(hierarchy.resolve(CGROUP_PARENT)); // rmdir: fails if not empty
+        }
+      }
+      if (workDir != null) {
+        DirectoryTree.delete(workDir);
+      }
+    }
+    assertThat(left).as("left on the host after the orchestrator stopped").isEmpty();
+  }
+
+  @AfterEach
+  void deleteEverySandbox() {
+    SandboxLifecycle lifecycle = orchestrator.lifecycle();
+    for (var sandbox : lifecycle.list()) {
+      try {
+        lifecycle.delete(sandbox.sandboxId());
+      } catch (SandboxNotFoundException e) {
+        // deleted meanwhile
+      }
+    }
+  }
+
+  static String newSandboxId() {
+    return "k" + ProcessHandle.current().pid() + "x" + IDS.incrementAndGet();
+  }
+
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WITHIN.toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() - deadline).as("%s within %s", what, WITHIN).isNegative();
+      Thread.sleep(20);
+    }
+  }
+
+  /** The warm containers now: runc containers whose id has the warm prefix. */
+  static Set<String> warmContainers() {
+    return Set.copyOf(
+        new RuncRuntime(runc)
+            .list().stream()
+                .map(RuntimeSandbox::sandboxId)
+                .filter(id -> id.startsWith("warm"))
+                .toList());
+  }
+
+  static int warmWaiting(String template) {
+    return node.info(NodeInfoRequest.getDefaultInstance())
+        .getWarmPoolMap()
+        .getOrDefault(template, 0);
+  }
+
+  @Test
+  void createClaimsTheWarmSandboxThenThePoolRefills() throws Exception {
+    await("a warm busybox sandbox", () -> warmWaiting("busybox") == 1);
+    assertThat(warmWaiting("cold")).isZero();
+    Set<String> warm = warmContainers();
+    assertThat(warm).hasSize(1);
+    String warmId = warm.iterator().next();
+    assertThat(node.info(NodeInfoRequest.getDefaultInstance()).getSandboxes())
+        .as("a warm sandbox is no sandbox of the node yet")
+        .isZero();
+
+    String id = newSandboxId();
+    Sandbox sandbox =
+        sandboxes.create(
+            CreateSandboxRequest.newBuilder()
+                .setSandboxId(id)
+                .setTemplateId("busybox")
+                .setCpuCount(1)
+                .setMemoryMb(256)
+                .putEnvVars("FROM_INIT", "claimed")
+                .setEnvdAccessToken("warm-token")
+                .setDefaultUser("user")
+                .setDefaultWorkdir("/home/user")
+                .build());
+
+    var claimed = orchestrator.lifecycle().get(id).orElseThrow();
+    assertThat(claimed.containerId()).as("the warm container was claimed").isEqualTo(warmId);
+    RuncRuntime runtime = new RuncRuntime(runc);
+    // hostname, /etc/hosts, /init's environment, user and workdir
+    try (ConnectClient envd =
+        ConnectClient.builder(
+                URI.create("http://" + sandbox.getAddress() + ":" + sandbox.getEnvdPort()))
+            .header("X-Access-Token", "warm-token")
+            .timeout(WITHIN)
+            .build()) {
+      assertThat(
+              OrchestratorTest.run(
+                  envd,
+                  "hostname; echo $FROM_INIT; id -un; pwd; grep -c \"" + id + "\" /etc/hosts"))
+          .isEqualTo(id + "\nclaimed\nuser\n/home/user\n1\n");
+      assertThat(OrchestratorTest.run(envd, "grep \"" + id + "\" /etc/hosts"))
+          .isEqualTo(sandbox.getAddress() + "\t" + id + "\n");
+    }
+    // the request's limits, applied to the claimed container's cgroups
+    List<Path> cgroups = runtime.cgroupDirs(warmId);
+    assertThat(cgroups).isNotEmpty();
+    assertThat(readCgroup(cgroups, "memory.limit_in_bytes")).isEqualTo(256L * 1024 * 1024);
+    assertThat(readCgroup(cgroups, "cpu.cfs_quota_us")).isEqualTo(100_000L);
+    // the record that maps the sandbox to its container
+    var record = SandboxRecord.read(runtime.sandboxDir(warmId)).orElseThrow();
+    assertThat(record.sandboxId()).isEqualTo(id);
+    assertThat(record.containerId()).isEqualTo(warmId);
+    assertThat(record.accessToken()).isEqualTo("warm-token");
+    assertThat(record.limits().memoryMB()).isEqualTo(256);
+
+    // the pool refills with a new container
+    await("the pool refilled", () -> warmWaiting("busybox") == 1);
+    assertThat(warmContainers()).as("the claimed one and a new one").hasSize(2).contains(warmId);
+    assertThat(LeakInventory.find(config, orchestrator))
+        .as("the sandbox and the warm one are owned, nothing else is there")
+        .isEmpty();
+    assertThat(LeakInventory.find(config, null))
+        .as("without the orchestrator, all of it would be leaks")
+        .contains("container sbxk-" + warmId + " (RUNNING)", "bridge sbxk0");
+
+    sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
+    assertThat(runtime.find(warmId)).isEmpty();
+    assertThat(runtime.cgroupDirs(warmId)).isEmpty();
+    assertThat(Files.exists(runtime.sandboxDir(warmId))).isFalse();
+    assertThat(orchestrator.lifecycle().address(id)).isNull();
+  }
+
+  @Test
+  void aTemplateWithoutPoolStartsCold() {
+    String id = newSandboxId();
+    Sandbox sandbox =
+        sandboxes.create(
+            CreateSandboxRequest.newBuilder().setSandboxId(id).setTemplateId("cold").build());
+
+    assertThat(orchestrator.lifecycle().get(id).orElseThrow().containerId()).isEqualTo(id);
+    assertThat(sandbox.getCpuCount()).isEqualTo(2);
+    assertThat(warmWaiting("cold")).isZero();
+    sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
+    assertThat(new RuncRuntime(runc).find(id)).isEmpty();
+  }
+
+  @Test
+  void anEmptyPoolStartsCold() throws Exception {
+    await("a warm busybox sandbox", () -> warmWaiting("busybox") == 1);
+    String first = newSandboxId();
+    String second = newSandboxId();
+    // two at once: one claims the warm sandbox, the other cannot have one (the refill takes
+    // longer than a claim) — unless the refill won, in which case both are claimed
+    sandboxes.create(
+        CreateSandboxRequest.newBuilder().setSandboxId(first).setTemplateId("busybox").build());
+    sandboxes.create(
+        CreateSandboxRequest.newBuilder().setSandboxId(second).setTemplateId("busybox").build());
+
+    List<String> containers =
+        List.of(
+            orchestrator.lifecycle().get(first).orElseThrow().containerId(),
+            orchestrator.lifecycle().get(second).orElseThrow().containerId());
+    assertThat(containers.getFirst()).startsWith("warm");
+    if (!containers.get(1).startsWith("warm")) {
+      assertThat(containers.get(1)).as("a cold start has its own id").isEqualTo(second);
+    }
+    try (ConnectClient envd =
+        ConnectClient.builder(
+                URI.create("http://" + orchestrator.lifecycle().address(second) + ":49983"))
+            .timeout(WITHIN)
+            .build()) {
+      assertThat(OrchestratorTest.run(envd, "hostname")).isEqualTo(second + "\n");
+    }
+  }
+
+  static long readCgroup(List<Path> cgroups, String file) throws Exception {
+    for (Path dir : cgroups) {
+      if (Files.exists(dir.resolve(file))) {
+        return Long.parseLong(Files.readString(dir.resolve(file)).strip());
+      }
+    }
+    throw new AssertionError("no " + file + " in " + cgroups);
+  }
+}
