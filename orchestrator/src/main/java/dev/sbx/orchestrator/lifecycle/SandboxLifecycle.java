@@ -7,6 +7,7 @@ import dev.sbx.orchestrator.network.NetworkSlot;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
 import dev.sbx.orchestrator.runtime.SandboxRuntime;
 import dev.sbx.orchestrator.runtime.SandboxSpec;
+import dev.sbx.orchestrator.template.Template;
 import dev.sbx.orchestrator.template.TemplateDirectory;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -97,14 +98,16 @@ public final class SandboxLifecycle implements AutoCloseable {
    *
    * @throws IllegalArgumentException if the template id is malformed
    * @throws dev.sbx.orchestrator.template.UnknownTemplateException if there is no such template
+   * @throws dev.sbx.orchestrator.template.InvalidTemplateException if the template is not usable
    * @throws SandboxExistsException if the id is in use on this node
    * @throws NodeFullException if the node runs its maximum or no address is free
    * @throws EnvdException if envd did not become healthy or refused {@code /init}
    * @throws RuntimeException from the runtime or the network if they failed
    */
   public Sandbox create(SandboxRequest request) {
-    requireNonNull(request, "request");
-    Path rootfs = templates.rootfs(request.templateId());
+    Template template = templates.template(requireNonNull(request, "request").templateId());
+    request = request.withDefaultsOf(template.settings());
+    Path rootfs = template.rootfs();
     String id = request.sandboxId();
     synchronized (lock) {
       if (closed) {
