@@ -54,6 +54,9 @@ public record TemplateSettings(
     long buildMillis,
     long rootfsBytes) {
 
+  private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
   /** 2 vCPUs, 512 MiB, user {@code user} in {@code /home/user}, nothing else. */
   public static final TemplateSettings DEFAULT =
       new TemplateSettings(
@@ -68,8 +71,6 @@ public record TemplateSettings(
           0,
           0);
 
-  private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
-  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Set<String> FIELDS =
       Set.of(
           "cpuCount",

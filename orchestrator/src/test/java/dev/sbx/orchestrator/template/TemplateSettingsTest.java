@@ -61,7 +61,7 @@ class TemplateSettingsTest {
 
   @Test
   void malformedSettingsSayWhatIsWrong() {
-    assertRefused("not json", "not JSON");
+    assertRefused("{\"cpuCount\": ", "not JSON");
     assertRefused("[1]", "not a JSON object");
     assertRefused("{\"cpucount\": 2}", "unknown field 'cpucount'");
     assertRefused("{\"cpuCount\": \"2\"}", "cpuCount must be a number");
