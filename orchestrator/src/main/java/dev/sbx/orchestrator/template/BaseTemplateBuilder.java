@@ -20,6 +20,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -194,6 +195,9 @@ public final class BaseTemplateBuilder {
     }
     Instant start = Instant.now();
     Path building = Files.createTempDirectory(root, "." + TEMPLATE_ID + ".building-");
+    // 0755 as a template directory should be (createTempDirectory makes 0700, which also keeps
+    // apt's unprivileged _apt user out of the lists directory during the build)
+    Files.setPosixFilePermissions(building, PosixFilePermissions.fromString("rwxr-xr-x"));
     boolean done = false;
     try {
       Path rootfs = building.resolve(Template.ROOTFS_DIR);
