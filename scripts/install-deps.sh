@@ -11,8 +11,9 @@ packages=()
 dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
 # the orchestrator runs sandboxes on runc (bookworm: 1.1.5), mounts overlayfs, and gives them network
 # slots: ip (namespaces, veths, the bridge) and nft (isolation, egress); its tests build a rootfs from
-# busybox-static and run busybox nc inside the namespaces
-orchestrator_packages=(runc util-linux iproute2 nftables busybox-static)
+# busybox-static and run busybox nc inside the namespaces; the base template is built with mmdebstrap
+# (root mode: mount) from the host's Debian source, checked with Debian's archive keyring
+orchestrator_packages=(runc util-linux iproute2 nftables busybox-static mmdebstrap mount debian-archive-keyring)
 case "$purpose" in
   # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
   envd) packages=("${dist_packages[@]}") ;;

@@ -101,7 +101,7 @@ class OrchestratorTest {
         .as("orchestrator tests need root")
         .isEqualTo(0);
     workDir = Files.createTempDirectory("sbxl-");
-    TestTemplate.build(workDir.resolve("templates").resolve(TEMPLATE));
+    TestTemplate.install(workDir.resolve("templates"), TEMPLATE);
     runc =
         new RuncSettings(
             Path.of("runc"),

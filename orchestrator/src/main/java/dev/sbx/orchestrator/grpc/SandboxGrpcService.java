@@ -32,11 +32,23 @@ public final class SandboxGrpcService extends SandboxServiceGrpc.SandboxServiceI
 
   @Override
   public void create(CreateSandboxRequest request, StreamObserver<Sandbox> response) {
-    answer(response, () -> ProtoMapping.toProto(lifecycle.create(toRequest(request))));
+    answer(
+        response,
+        () -> {
+          // cpu and memory left at 0 take the template's (its template.json)
+          ResourceLimits defaults =
+              request.getCpuCount() == 0 || request.getMemoryMb() == 0
+                  ? lifecycle.templates().template(request.getTemplateId()).settings().limits()
+                  : ResourceLimits.DEFAULT;
+          return ProtoMapping.toProto(lifecycle.create(toRequest(request, defaults)));
+        });
   }
 
   static SandboxRequest toRequest(CreateSandboxRequest request) {
-    ResourceLimits defaults = ResourceLimits.DEFAULT;
+    return toRequest(request, ResourceLimits.DEFAULT);
+  }
+
+  static SandboxRequest toRequest(CreateSandboxRequest request, ResourceLimits defaults) {
     if (request.getCpuCount() < 0 || request.getMemoryMb() < 0) {
       throw new IllegalArgumentException("cpu_count and memory_mb must not be negative");
     }

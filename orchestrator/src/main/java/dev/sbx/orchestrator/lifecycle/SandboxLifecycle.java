@@ -14,6 +14,7 @@ import dev.sbx.orchestrator.runtime.RuntimeSandbox;
 import dev.sbx.orchestrator.runtime.SandboxRuntime;
 import dev.sbx.orchestrator.runtime.SandboxRuntimeException;
 import dev.sbx.orchestrator.runtime.SandboxSpec;
+import dev.sbx.orchestrator.template.Template;
 import dev.sbx.orchestrator.template.TemplateDirectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -135,14 +136,16 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    *
    * @throws IllegalArgumentException if the template id is malformed
    * @throws dev.sbx.orchestrator.template.UnknownTemplateException if there is no such template
+   * @throws dev.sbx.orchestrator.template.InvalidTemplateException if the template is not usable
    * @throws SandboxExistsException if the id is in use on this node
    * @throws NodeFullException if the node runs its maximum or no address is free
    * @throws EnvdException if envd did not become healthy or refused {@code /init}
    * @throws RuntimeException from the runtime or the network if they failed
    */
   public Sandbox create(SandboxRequest request) {
-    requireNonNull(request, "request");
-    Path rootfs = templates.rootfs(request.templateId());
+    Template template = templates.template(requireNonNull(request, "request").templateId());
+    request = request.withDefaultsOf(template.settings());
+    Path rootfs = template.rootfs();
     String id = request.sandboxId();
     WarmSandbox warm;
     synchronized (lock) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.sbx.orchestrator.network.EgressPolicy;
 import dev.sbx.orchestrator.runtime.ResourceLimits;
+import dev.sbx.orchestrator.template.TemplateSettings;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -89,6 +90,27 @@ public record SandboxRequest(
         accessToken,
         defaultUser,
         defaultWorkdir,
+        endTime,
+        egress);
+  }
+
+  /**
+   * This request with a template's defaults where it has none: the default user and workdir, and
+   * the template's environment variables below the request's own (the request's win). Limits are
+   * the caller's to choose ({@link TemplateSettings#limits()}).
+   */
+  public SandboxRequest withDefaultsOf(TemplateSettings template) {
+    SequencedMap<String, String> env = new LinkedHashMap<>(template.envVars());
+    env.putAll(envVars);
+    return new SandboxRequest(
+        sandboxId,
+        templateId,
+        limits,
+        env,
+        metadata,
+        accessToken,
+        defaultUser != null ? defaultUser : template.defaultUser(),
+        defaultWorkdir != null ? defaultWorkdir : template.defaultWorkdir(),
         endTime,
         egress);
   }
