@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages a purpose needs, only those missing. Purposes: envd, orchestrator, test.
+# Installs the Debian packages a purpose needs, only those missing. Purposes: envd, orchestrator, up, test.
 # Root is required to install; a machine that already has everything needs no root.
 set -euo pipefail
 
-purpose=${1:?usage: install-deps.sh envd|orchestrator|test}
+purpose=${1:?usage: install-deps.sh envd|orchestrator|up|test}
 packages=()
 # envd's dist (envd/src/dist/build-dist.sh) copies tini-static, busybox, util-linux's setpriv and
 # glibc's C.utf8 locale, and links its static glibc-exec wrapper with gcc + libc6-dev (libc.a);
@@ -18,6 +18,8 @@ case "$purpose" in
   # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
   envd) packages=("${dist_packages[@]}") ;;
   orchestrator) packages=("${orchestrator_packages[@]}") ;;
+  # sbx up: envd's dist is built on this machine, the orchestrator runs the sandboxes
+  up) packages=("${dist_packages[@]}" "${orchestrator_packages[@]}") ;;
   test)
     # the process tests also create users (passwd: useradd, groupadd, userdel); the proxy's Redis
     # catalog tests start a throwaway redis-server (testing's RedisServer)
@@ -113,7 +115,7 @@ install_runsc() {
     exit 1
   fi
 }
-case "$purpose" in orchestrator | test) install_runsc ;; esac
+case "$purpose" in orchestrator | up | test) install_runsc ;; esac
 
 if [ "$purpose" = test ]; then
   # the e2b SDK (2.45 and 2.51) declares node ">=20.18.1 <21 || >=22"; say so early if it is older

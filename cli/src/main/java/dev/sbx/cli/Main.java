@@ -1,10 +1,12 @@
 package dev.sbx.cli;
 
+import dev.sbx.cli.doctor.DoctorCommand;
 import dev.sbx.cli.keys.KeysCommand;
 import dev.sbx.cli.server.ApiCommand;
 import dev.sbx.cli.server.OrchestratorCommand;
 import dev.sbx.cli.server.ProxyCommand;
 import dev.sbx.cli.server.UpCommand;
+import dev.sbx.cli.template.TemplateCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine;
@@ -30,6 +32,8 @@ import picocli.CommandLine.Command;
       ProxyCommand.class,
       OrchestratorCommand.class,
       KeysCommand.class,
+      TemplateCommand.class,
+      DoctorCommand.class,
     })
 public final class Main {
 

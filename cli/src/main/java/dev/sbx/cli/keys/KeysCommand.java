@@ -5,6 +5,7 @@ import dev.sbx.api.store.CreatedApiKey;
 import dev.sbx.api.store.Store;
 import dev.sbx.api.store.Team;
 import dev.sbx.api.store.TeamLimits;
+import dev.sbx.cli.output.Table;
 import dev.sbx.cli.server.StoreOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
