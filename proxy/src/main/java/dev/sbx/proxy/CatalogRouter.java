@@ -111,6 +111,11 @@ final class CatalogRouter implements Router {
             : Future.fromCompletionStage(all, context);
     return entries.map(
         list -> {
+          LOG.debug(
+              "signed {} of {}: looking among {} catalog entries",
+              operation,
+              request.getParam("path"),
+              list.size());
           for (CatalogEntry entry : list) {
             String token = entry.envdAccessToken();
             if (token != null
