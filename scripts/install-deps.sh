@@ -5,9 +5,9 @@ set -euo pipefail
 
 purpose=${1:?usage: install-deps.sh envd|orchestrator|up|test}
 packages=()
-# envd's dist (envd/src/dist/build-dist.sh) copies tini-static, busybox, util-linux's setpriv and
-# glibc's C.utf8 locale, and links its static glibc-exec wrapper with gcc + libc6-dev (libc.a);
-# the tests also run it under util-linux's unshare.
+# envd's dist (envd/src/dist/build-dist.sh) copies tini-static, busybox and glibc's C.utf8 locale,
+# and links its static envd-exec and glibc-exec with gcc + libc6-dev (libc.a); the tests also run it
+# under util-linux's unshare.
 dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
 # the orchestrator runs sandboxes on runc (bookworm: 1.1.5), mounts overlayfs, and gives them network
 # slots: ip (namespaces, veths, the bridge) and nft (isolation, egress); its tests build a rootfs from
@@ -15,7 +15,7 @@ dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
 # (root mode: mount) from the host's Debian source, checked with Debian's archive keyring
 orchestrator_packages=(runc util-linux iproute2 nftables busybox-static mmdebstrap mount debian-archive-keyring)
 case "$purpose" in
-  # envd: busybox's sh wraps every process; util-linux's setpriv switches to the user.
+  # envd: every process starts through envd-exec (built from source with gcc, static).
   envd) packages=("${dist_packages[@]}") ;;
   orchestrator) packages=("${orchestrator_packages[@]}") ;;
   # sbx up: envd's dist is built on this machine, the orchestrator runs the sandboxes

@@ -8,7 +8,7 @@
 #   ENVD_JLINK_EXCLUDE   modules jdeps reports that the image leaves out (default below)
 #   ENVD_JLINK_COMPRESS  jlink --compress value, or "none" (default: none, see README)
 # Host tools it copies: /usr/bin/tini-static (tini), /bin/busybox (busybox-static),
-# /usr/bin/setpriv (util-linux), gcc (links the static glibc-exec wrapper).
+# gcc + libc6-dev (link the static envd-exec and glibc-exec).
 set -euo pipefail
 
 jar=${1:?usage: build-dist.sh <envd.jar> <deps dir> <dist dir>}
@@ -21,7 +21,7 @@ java_home=${JAVA_HOME:?JAVA_HOME must point at a JDK 25}
 exclude=${ENVD_JLINK_EXCLUDE-java.compiler java.sql}
 compress=${ENVD_JLINK_COMPRESS:-none}
 
-for tool in /usr/bin/tini-static /bin/busybox /usr/bin/setpriv; do
+for tool in /usr/bin/tini-static /bin/busybox; do
   [ -x "$tool" ] || { echo "build-dist.sh: $tool missing: run scripts/install-deps.sh envd" >&2; exit 1; }
 done
 
@@ -56,24 +56,25 @@ if [ ! -f "$dist/jre/.sbx-stamp" ] || [ "$(cat "$dist/jre/.sbx-stamp")" != "$sta
   printf '%s\n' "$stamp" >"$dist/jre/.sbx-stamp"
 fi
 
-# bin/: tini and busybox are static; setpriv is util-linux's, run through glibc/ by glibc-exec.
+# bin/: tini, busybox and envd-exec (every process starts through it) are static; jspawnhelper
+# (ProcessBuilder's helper) runs through glibc/ by the static glibc-exec.
 mkdir -p "$dist/bin"
+rm -f "$dist/bin/setpriv" "$dist/bin/setpriv.real"
 cp /usr/bin/tini-static "$dist/bin/tini"
 cp /bin/busybox "$dist/bin/busybox"
-cp /usr/bin/setpriv "$dist/bin/setpriv.real"
+"$src/build-envd-exec.sh" "$dist/bin/envd-exec"
 gcc -Os -static -Wall -Wextra -Werror -o "$dist/bin/glibc-exec" "$src/glibc-exec.c"
 strip "$dist/bin/glibc-exec"
-ln -f "$dist/bin/glibc-exec" "$dist/bin/setpriv"
 cp "$dist/bin/glibc-exec" "$dist/jre/lib/jspawnhelper"
 rm "$dist/bin/glibc-exec"
 cp "$src/bin/envd" "$dist/bin/envd"
 chmod 755 "$dist/bin/envd"
 
-# glibc/: the loader and every library the JRE and setpriv link (from ldd), so no libc is needed on
-# the rootfs. Libraries of the JRE itself (libjvm, libjava, ...) stay in jre/.
+# glibc/: the loader and every library the JRE links (from ldd), so no libc is needed on the rootfs.
+# Libraries of the JRE itself (libjvm, libjava, ...) stay in jre/.
 rm -rf "$dist/glibc"
 mkdir -p "$dist/glibc"
-elves=$(find "$dist/jre" "$dist/bin/setpriv.real" -type f \( -name '*.so' -o -perm -u+x \) \
+elves=$(find "$dist/jre" -type f \( -name '*.so' -o -perm -u+x \) \
   -exec sh -c 'head -c4 "$1" | grep -q ELF && echo "$1"' _ {} \;)
 for elf in $elves; do
   ldd "$elf" 2>/dev/null | awk '/=>/ && $3 ~ /^\// { print $3 } !/=>/ && $1 ~ /^\// { print $1 }' || true

@@ -24,7 +24,7 @@ final class RpcServices implements HttpHandler, AutoCloseable {
   static RpcServices create(EnvdContext context) {
     EnvdConfig config = context.config();
     ProcessService processes =
-        new ProcessService(context.settings(), context.users(), config.busybox(), config.setpriv());
+        new ProcessService(context.settings(), context.users(), config.exec());
     FilesystemService filesystem = new FilesystemService(context.settings(), context.users());
     return new RpcServices(
         filesystem,

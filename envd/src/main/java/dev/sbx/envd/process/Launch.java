@@ -12,14 +12,15 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * How envd executes a request's command, as E2B's envd does: a shell raises the process's OOM score
- * (so the OOM killer picks the user's processes before envd) and {@code exec}s into util-linux
- * {@code setpriv}, which takes the user's uid, gid and groups and {@code exec}s (with a PATH
- * search) into the command. Each step replaces the previous one, so the pid envd reports is the
- * command's. The shell is busybox's, so that any rootfs works; its applets are never used for the
- * command, since setpriv is named by absolute path.
+ * How envd executes a request's command: through {@code envd-exec} (the dist's static helper,
+ * {@code src/dist/envd-exec.c}), which raises its OOM score as E2B's envd does (so the OOM killer
+ * picks the user's processes before envd), takes the user's uid, gid and groups unless it already
+ * has them, and {@code exec}s (with a PATH search) into the command. The pid envd reports is the
+ * command's. One exec of a static binary: it replaced a busybox shell writing {@code oom_score_adj}
+ * followed by util-linux setpriv run through the bundled glibc loader (three execs and a dynamic
+ * link per command; envd/README.md has the measurements).
  *
- * @param program the file executed first (busybox)
+ * @param program the file executed first ({@code envd-exec})
  * @param argv the whole argument vector, {@code argv[0]} included
  * @param env {@code NAME=value} strings, exactly the process's environment
  * @param cwd the working directory
@@ -28,7 +29,8 @@ record Launch(Path program, List<String> argv, List<String> env, Path cwd) {
   /** The PATH every process starts with (a request may override it). */
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-  static final String OOM_SCRIPT = "echo 100 > /proc/$$/oom_score_adj && exec \"$@\"";
+  /** The {@code oom_score_adj} of every process (E2B's value): killed before envd on OOM. */
+  static final int OOM_SCORE_ADJ = 100;
 
   Launch {
     argv = List.copyOf(argv);
@@ -42,36 +44,22 @@ record Launch(Path program, List<String> argv, List<String> env, Path cwd) {
    *     cannot be passed to a process (empty command, NUL characters, {@code =} in a name)
    */
   static Launch of(
-      Path busybox,
-      Path setpriv,
-      SandboxUser user,
-      Map<String, String> defaultEnv,
-      ProcessConfig config,
-      Path cwd) {
+      Path exec, SandboxUser user, Map<String, String> defaultEnv, ProcessConfig config, Path cwd) {
     if (config.getCmd().isEmpty()) {
       throw new ConnectException(ConnectCode.INVALID_ARGUMENT, "process cmd must not be empty");
     }
     List<String> argv = new ArrayList<>();
-    argv.add(busybox.toString());
-    argv.add("sh");
-    argv.add("-c");
-    argv.add(OOM_SCRIPT);
-    argv.add("--");
-    argv.add(setpriv.toString());
-    argv.add("--reuid=" + user.uid());
-    argv.add("--regid=" + user.gid());
-    argv.add(
-        user.groups().isEmpty()
-            ? "--clear-groups"
-            : user.groups().stream()
-                .map(String::valueOf)
-                .collect(Collectors.joining(",", "--groups=", "")));
+    argv.add(exec.toString());
+    argv.add(Integer.toString(OOM_SCORE_ADJ));
+    argv.add(Integer.toString(user.uid()));
+    argv.add(Integer.toString(user.gid()));
+    argv.add(user.groups().stream().map(String::valueOf).collect(Collectors.joining(",")));
     argv.add("--");
     argv.add(checked("cmd", config.getCmd()));
     for (String arg : config.getArgsList()) {
       argv.add(checked("argument", arg));
     }
-    return new Launch(busybox, argv, environment(user, defaultEnv, config.getEnvsMap()), cwd);
+    return new Launch(exec, argv, environment(user, defaultEnv, config.getEnvsMap()), cwd);
   }
 
   /** PATH, HOME, USER, LOGNAME, then the sandbox's default env, then the request's; later wins. */

@@ -61,28 +61,21 @@ public final class ProcessService {
 
   private final SandboxSettings settings;
   private final RequestUsers users;
-  private final Path busybox;
-  private final Path setpriv;
+  private final Path exec;
   private final ProcessTable table;
 
   /**
-   * @param busybox a busybox binary with the {@code sh} applet (the wrapper shell)
-   * @param setpriv util-linux's {@code setpriv} (switches to the user's ids)
+   * @param exec the {@code envd-exec} helper (OOM score, the user's ids, then the command)
    */
-  public ProcessService(SandboxSettings settings, RequestUsers users, Path busybox, Path setpriv) {
-    this(settings, users, busybox, setpriv, FINISHED_RETENTION);
+  public ProcessService(SandboxSettings settings, RequestUsers users, Path exec) {
+    this(settings, users, exec, FINISHED_RETENTION);
   }
 
   ProcessService(
-      SandboxSettings settings,
-      RequestUsers users,
-      Path busybox,
-      Path setpriv,
-      Duration finishedRetention) {
+      SandboxSettings settings, RequestUsers users, Path exec, Duration finishedRetention) {
     this.settings = requireNonNull(settings, "settings");
     this.users = requireNonNull(users, "users");
-    this.busybox = requireNonNull(busybox, "busybox");
-    this.setpriv = requireNonNull(setpriv, "setpriv");
+    this.exec = requireNonNull(exec, "exec");
     this.table = new ProcessTable(requireNonNull(finishedRetention, "finishedRetention"));
   }
 
@@ -104,7 +97,7 @@ public final class ProcessService {
     SandboxSettings.Snapshot current = settings.current();
     ProcessConfig config = request.getProcess();
     Path cwd = workingDirectory(config, user, current.defaultWorkdir());
-    Launch launch = Launch.of(busybox, setpriv, user, current.envVars(), config, cwd);
+    Launch launch = Launch.of(exec, user, current.envVars(), config, cwd);
     SandboxProcess.WindowSize window = null;
     if (request.hasPty()) {
       PTY.Size size = request.getPty().getSize();

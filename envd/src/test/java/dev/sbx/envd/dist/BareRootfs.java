@@ -50,6 +50,9 @@ final class BareRootfs implements AutoCloseable {
     requireNonNull(dist, "dist");
     Path root = Files.createTempDirectory("envd-rootfs-");
     try {
+      // a rootfs's / is 0755 (a temporary directory is 0700): a process that envd-exec has switched
+      // to another user must be able to reach /opt/sbx
+      Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.createDirectories(root.resolve("bin"));
       Files.copy(
           dist.resolve("bin/busybox"),

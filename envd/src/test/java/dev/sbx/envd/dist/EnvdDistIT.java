@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The packaged envd ({@code target/envd-dist}, system property {@code envd.dist}) in a rootfs with
  * nothing but a static busybox: envd starts under tini and answers {@code /health}; the dist's JVM
- * spawns processes and its setpriv switches users there; and a JVM that cannot use the AOT cache
+ * spawns processes and its envd-exec switches users there; and a JVM that cannot use the AOT cache
  * still starts. Needs root (mount and PID namespaces, chroot), as in CI.
  */
 class EnvdDistIT {
@@ -78,15 +78,14 @@ class EnvdDistIT {
               "/opt/sbx/glibc",
               "/opt/sbx/jre/bin/java");
       assertThat(environ(jvm))
-          .containsEntry("ENVD_BUSYBOX", "/opt/sbx/bin/busybox")
-          .containsEntry("ENVD_SETPRIV", "/opt/sbx/bin/setpriv")
+          .containsEntry("ENVD_EXEC", "/opt/sbx/bin/envd-exec")
           .containsEntry("LC_ALL", "C.UTF-8")
           .containsEntry("LOCPATH", "/opt/sbx/locale");
     }
   }
 
   @Test
-  void distJvmSpawnsProcessesAndSetprivSwitchesUserInARootfsWithoutLibc(@TempDir Path logs)
+  void distJvmSpawnsProcessesAndEnvdExecSwitchesUserInARootfsWithoutLibc(@TempDir Path logs)
       throws Exception {
     assumeRoot();
     Path log = logs.resolve("probe.log");
@@ -110,13 +109,16 @@ class EnvdDistIT {
                   "/probe",
                   SpawnProbe.class.getName(),
                   "/tmp",
-                  "/opt/sbx/bin/setpriv",
-                  "--reuid=65534",
-                  "--regid=65534",
-                  "--groups=65534,100",
+                  "/opt/sbx/bin/envd-exec",
+                  "100",
+                  "65534",
+                  "65534",
+                  "65534,100",
                   "--",
                   "/opt/sbx/bin/busybox",
-                  "id"),
+                  "sh",
+                  "-c",
+                  "id; cat /proc/self/oom_score_adj"),
               env,
               log);
 
@@ -126,7 +128,8 @@ class EnvdDistIT {
       assertThat(read(log))
           .contains("sun.jnu.encoding=UTF-8")
           .contains("created zoë-ファイル.txt")
-          .contains("child exit 0: uid=65534 gid=65534 groups=100,65534");
+          .contains("child exit 0: uid=65534 gid=65534 groups=100,65534")
+          .containsPattern("(?m)^100$");
       assertThat(process.exitValue()).as(() -> read(log)).isZero();
     }
   }

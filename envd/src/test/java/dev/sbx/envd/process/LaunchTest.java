@@ -17,11 +17,10 @@ class LaunchTest {
       new SandboxUser("user", 1000, 1000, Path.of("/home/user"), "/bin/bash", List.of(1000, 27));
 
   @Test
-  void wrapsTheCommandInTheOomShellAndSetpriv() {
+  void wrapsTheCommandInEnvdExec() {
     Launch launch =
         Launch.of(
-            Path.of("/opt/envd/busybox"),
-            Path.of("/opt/envd/setpriv"),
+            Path.of("/opt/sbx/bin/envd-exec"),
             USER,
             Map.of(),
             ProcessConfig.newBuilder()
@@ -32,18 +31,14 @@ class LaunchTest {
                 .build(),
             Path.of("/home/user"));
 
-    assertThat(launch.program()).isEqualTo(Path.of("/opt/envd/busybox"));
+    assertThat(launch.program()).isEqualTo(Path.of("/opt/sbx/bin/envd-exec"));
     assertThat(launch.argv())
         .containsExactly(
-            "/opt/envd/busybox",
-            "sh",
-            "-c",
-            "echo 100 > /proc/$$/oom_score_adj && exec \"$@\"",
-            "--",
-            "/opt/envd/setpriv",
-            "--reuid=1000",
-            "--regid=1000",
-            "--groups=1000,27",
+            "/opt/sbx/bin/envd-exec",
+            "100",
+            "1000",
+            "1000",
+            "1000,27",
             "--",
             "/bin/bash",
             "-l",
@@ -56,13 +51,12 @@ class LaunchTest {
     SandboxUser lonely = new SandboxUser("x", 5, 5, Path.of("/"), "/bin/sh", List.of());
     Launch launch =
         Launch.of(
-            Path.of("/bin/busybox"),
-            Path.of("/usr/bin/setpriv"),
+            Path.of("/opt/sbx/bin/envd-exec"),
             lonely,
             Map.of(),
             ProcessConfig.newBuilder().setCmd("true").build(),
             Path.of("/"));
-    assertThat(launch.argv()).contains("--clear-groups").noneMatch(a -> a.startsWith("--groups"));
+    assertThat(launch.argv().subList(1, 6)).containsExactly("100", "5", "5", "", "--");
   }
 
   @Test
@@ -83,12 +77,10 @@ class LaunchTest {
   @Test
   void rejectsWhatCannotBePassedToAProcess() {
     ProcessConfig empty = ProcessConfig.newBuilder().build();
-    assertThatThrownBy(
-            () -> Launch.of(Path.of("/b"), Path.of("/s"), USER, Map.of(), empty, Path.of("/")))
+    assertThatThrownBy(() -> Launch.of(Path.of("/e"), USER, Map.of(), empty, Path.of("/")))
         .isInstanceOf(ConnectException.class);
     ProcessConfig nul = ProcessConfig.newBuilder().setCmd("echo").addArgs("a\0b").build();
-    assertThatThrownBy(
-            () -> Launch.of(Path.of("/b"), Path.of("/s"), USER, Map.of(), nul, Path.of("/")))
+    assertThatThrownBy(() -> Launch.of(Path.of("/e"), USER, Map.of(), nul, Path.of("/")))
         .isInstanceOf(ConnectException.class)
         .hasMessageContaining("NUL");
     assertThatThrownBy(() -> Launch.environment(USER, Map.of(), Map.of("A=B", "x")))

@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.RequestStream;
+import dev.sbx.envd.EnvdConfig;
 import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.OpenDescriptors;
 import dev.sbx.envd.SandboxSettings;
@@ -62,8 +63,7 @@ class ProcessServiceTest {
         new ProcessService(
             settings,
             new RequestUsers(UserDirectory.system(), settings),
-            Path.of("/bin/busybox"),
-            Path.of("/usr/bin/setpriv"),
+            EnvdConfig.defaultExec(),
             RETENTION);
   }
 

@@ -12,6 +12,7 @@ import dev.sbx.connect.ConnectCode;
 import dev.sbx.connect.ConnectException;
 import dev.sbx.connect.ConnectHandler;
 import dev.sbx.connect.ServerStream;
+import dev.sbx.envd.EnvdConfig;
 import dev.sbx.envd.SandboxSettings;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
@@ -33,7 +34,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,10 +57,7 @@ class ProcessServiceWireTest {
     SandboxSettings settings = new SandboxSettings(Map.of());
     service =
         new ProcessService(
-            settings,
-            new RequestUsers(UserDirectory.system(), settings),
-            Path.of("/bin/busybox"),
-            Path.of("/usr/bin/setpriv"));
+            settings, new RequestUsers(UserDirectory.system(), settings), EnvdConfig.defaultExec());
     executor = Executors.newVirtualThreadPerTaskExecutor();
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext(

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Links envd-exec (envd-exec.c) statically: build-envd-exec.sh <output file>. Needs gcc and libc6-dev
+# (scripts/install-deps.sh envd|test). Skipped when the output is newer than the source.
+set -euo pipefail
+out=${1:?usage: build-envd-exec.sh <output file>}
+src=$(cd "$(dirname "$0")" && pwd)/envd-exec.c
+if [ -x "$out" ] && [ "$out" -nt "$src" ]; then
+  exit 0
+fi
+command -v gcc >/dev/null || { echo "build-envd-exec.sh: gcc missing: run scripts/install-deps.sh envd" >&2; exit 1; }
+mkdir -p "$(dirname "$out")"
+gcc -Os -static -Wall -Wextra -Werror -o "$out.tmp" "$src"
+strip "$out.tmp"
+mv "$out.tmp" "$out"
