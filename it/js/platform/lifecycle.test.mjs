@@ -25,7 +25,7 @@ describe(`sandbox lifecycle (${SDK_LABEL}, ${ROUTING})`, () => {
     assert.equal(result.stdout, `hello from ${sandbox.sandboxId}\n`)
 
     assert.equal(await sandbox.isRunning(), true)
-    assert.equal(await sandbox.kill(), undefined)
+    assert.equal(await sandbox.kill(), true, 'kill() finds and kills it')
     assert.equal(await sandbox.isRunning(), false)
     assert.equal(await Sandbox.kill(sandbox.sandboxId), false, 'a second kill finds nothing')
     await rejectsWith(Sandbox.getInfo(sandbox.sandboxId), SandboxNotFoundError)

@@ -270,7 +270,12 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       throw new UncheckedIOException("cannot rewrite " + hosts, e);
     }
     if (!request.limits().equals(warm.limits())) {
-      runtime.updateLimits(warm.containerId(), request.limits());
+      if (runtime instanceof RuncRuntime runc) {
+        // the cgroup files directly: a forked runc update costs more than the rest of the claim
+        CgroupLimits.apply(runc.cgroupDirs(warm.containerId()), request.limits());
+      } else {
+        runtime.updateLimits(warm.containerId(), request.limits());
+      }
     }
     if (!request.egress().equals(EgressPolicy.NONE)) {
       network.updateEgress(warm.slot(), request.egress());

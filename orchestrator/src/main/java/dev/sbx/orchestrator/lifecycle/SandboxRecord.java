@@ -100,8 +100,9 @@ public record SandboxRecord(
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
+      // no fsync: the record must survive the orchestrator's death, which the page cache does;
+      // after the host's, no container survives to be adopted
       channel.write(StandardCharsets.UTF_8.encode(GSON.toJson(json)));
-      channel.force(true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + temp, e);
     }
