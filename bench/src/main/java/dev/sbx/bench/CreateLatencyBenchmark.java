@@ -9,6 +9,9 @@ import dev.sbx.orchestrator.network.Ipv4Cidr;
 import dev.sbx.orchestrator.network.NetworkConfig;
 import dev.sbx.orchestrator.rootfs.DirectoryTree;
 import dev.sbx.orchestrator.runtime.RuncSettings;
+import dev.sbx.orchestrator.template.Template;
+import dev.sbx.orchestrator.template.TemplateDirectory;
+import dev.sbx.orchestrator.template.TemplateSettings;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
 import dev.sbx.proto.orchestrator.NodeInfoRequest;
@@ -67,8 +70,11 @@ public final class CreateLatencyBenchmark {
             .withNodeProxy("127.0.0.1", 0)
             .withWarmPool(new WarmPoolSettings(0, java.util.Map.of("warm", 1)));
     try {
-      busyboxTemplate(workDir.resolve("templates").resolve("warm"));
-      busyboxTemplate(workDir.resolve("templates").resolve("cold"));
+      for (String id : new String[] {"warm", "cold"}) {
+        Path template = workDir.resolve("templates").resolve(id);
+        busyboxTemplate(template.resolve(Template.ROOTFS_DIR));
+        TemplateDirectory.writeSettings(template, TemplateSettings.DEFAULT);
+      }
       System.out.println(Machine.describe());
       try (Orchestrator orchestrator = Orchestrator.start(config)) {
         ManagedChannel channel =

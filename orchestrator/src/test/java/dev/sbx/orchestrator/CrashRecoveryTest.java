@@ -92,7 +92,7 @@ class CrashRecoveryTest {
         .as("crash recovery tests need root")
         .isEqualTo(0);
     workDir = Files.createTempDirectory("sbxk-crash-");
-    TestTemplate.build(workDir.resolve("templates").resolve("busybox"));
+    TestTemplate.install(workDir.resolve("templates"), "busybox");
   }
 
   @AfterEach

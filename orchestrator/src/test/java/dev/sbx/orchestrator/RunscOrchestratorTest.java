@@ -60,7 +60,7 @@ class RunscOrchestratorTest {
                     "sbxk",
                     "systrap"));
     try {
-      TestTemplate.build(workDir.resolve("templates").resolve("busybox"));
+      TestTemplate.install(workDir.resolve("templates"), "busybox");
       try (Orchestrator orchestrator = Orchestrator.start(config)) {
         ManagedChannel channel =
             Grpc.newChannelBuilderForAddress(

@@ -71,8 +71,8 @@ class WarmPoolTest {
         .as("warm pool tests need root")
         .isEqualTo(0);
     workDir = Files.createTempDirectory("sbxk-");
-    TestTemplate.build(workDir.resolve("templates").resolve("busybox"));
-    TestTemplate.build(workDir.resolve("templates").resolve("cold"));
+    TestTemplate.install(workDir.resolve("templates"), "busybox");
+    TestTemplate.install(workDir.resolve("templates"), "cold");
     runc =
         new RuncSettings(
             Path.of("runc"),
