@@ -76,6 +76,17 @@ describe(`envd through the proxy (${SDK_LABEL}, ${ROUTING})`, () => {
     assert.equal(forged.status, 401, forged.body)
   })
 
+  test('signed URLs at the shared sandbox URL (E2B_SANDBOX_URL) find their sandbox', { skip: !process.env.E2B_SANDBOX_URL && 'host routing' }, async () => {
+    const path = `/home/user/${unique('shared')}.txt`
+    const form = new FormData()
+    form.append('file', new Blob(['shared content']), 'shared.txt')
+    const upload = await fetch(await sandbox.uploadUrl(path), { method: 'POST', body: form })
+    assert.equal(upload.status, 200, await upload.text())
+    const download = await fetch(await sandbox.downloadUrl(path))
+    assert.equal(download.status, 200)
+    assert.equal(await download.text(), 'shared content')
+  })
+
   test('a PTY is a terminal', async () => {
     let output = ''
     const pty = await sandbox.pty.create({ cols: 80, rows: 24, onData: (d) => (output += new TextDecoder().decode(d)) })

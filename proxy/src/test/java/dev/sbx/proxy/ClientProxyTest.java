@@ -330,6 +330,9 @@ class ClientProxyTest {
       assertThat(answer.status()).isEqualTo(200);
       assertThat(answer.headers().get("X-Seen-Uri")).isEqualTo(uri);
       assertThat(answer.headers().get("X-Seen-Host")).startsWith("127.0.0.1");
+      // the node proxy routes by these: the request itself named no sandbox
+      assertThat(answer.headers().get("X-Seen-E2b-Sandbox-Id")).isEqualTo("signed1");
+      assertThat(answer.headers().get("X-Seen-E2b-Sandbox-Port")).isEqualTo("49983");
 
       // a write signature is not a read one, a forged one matches nobody: the usual 400
       String write = sign(path + ":write:user:" + token + ":" + expiration);

@@ -189,6 +189,8 @@ public final class ForwardingProxy implements AutoCloseable {
     final HttpServerRequest request;
     final long startNanos = System.nanoTime();
     @Nullable SandboxTarget target;
+    // the target came from the router, not from the request: the next hop learns it by headers
+    boolean targetNamedByRouter;
     @Nullable HttpClientRequest upstream;
     boolean reported;
 
@@ -259,6 +261,7 @@ public final class ForwardingProxy implements AutoCloseable {
       found.onComplete(
           answer -> {
             if (answer.succeeded() && answer.result().isPresent()) {
+              tracked.targetNamedByRouter = true;
               forwardTo(tracked, answer.result().get(), hasBody);
             } else {
               if (answer.failed()) {
@@ -355,6 +358,11 @@ public final class ForwardingProxy implements AutoCloseable {
     HostAndPort authority = request.authority();
     if (authority != null) {
       upstream.authority(authority);
+    }
+    SandboxTarget target = tracked.target;
+    if (tracked.targetNamedByRouter && target != null) {
+      upstream.putHeader(SandboxTarget.SANDBOX_ID_HEADER, target.sandboxId());
+      upstream.putHeader(SandboxTarget.SANDBOX_PORT_HEADER, Integer.toString(target.port()));
     }
     if (settings.forwardedHeaders()) {
       SocketAddress remote = request.remoteAddress();
