@@ -10,6 +10,12 @@ import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
 import dev.sbx.orchestrator.network.Ipv4Cidr;
 import dev.sbx.orchestrator.network.NetworkConfig;
 import dev.sbx.orchestrator.runtime.RuncSettings;
+import dev.sbx.sdk.ConnectionConfig;
+import dev.sbx.sdk.Sandbox;
+import dev.sbx.sdk.SandboxInfo;
+import dev.sbx.sdk.SandboxOptions;
+import dev.sbx.sdk.SandboxQuery;
+import dev.sbx.sdk.SandboxState;
 import dev.sbx.testing.NodeProject;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -25,6 +31,7 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -98,6 +105,15 @@ class PlatformIT {
         server.close();
       }
     } finally {
+      // the sandboxes' cgroups are gone with them; their parent is this test's own
+      // (cgroup v1: one per hierarchy; v2: one below the root)
+      Path cgroups = Path.of("/sys/fs/cgroup");
+      Files.deleteIfExists(cgroups.resolve("sbxp"));
+      try (Stream<Path> hierarchies = Files.list(cgroups)) {
+        for (Path hierarchy : hierarchies.filter(Files::isDirectory).toList()) {
+          Files.deleteIfExists(hierarchy.resolve("sbxp"));
+        }
+      }
       if (work != null) {
         try (Stream<Path> tree = Files.walk(work)) {
           for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
@@ -106,6 +122,51 @@ class PlatformIT {
         }
       }
     }
+  }
+
+  @Test
+  void javaSdkDrivesTheServer() throws Exception {
+    SingleNodeServer running = server;
+    assertThat(running).isNotNull();
+    ConnectionConfig connection =
+        ConnectionConfig.builder()
+            .environment(Map.of())
+            .apiKey(apiKey)
+            .apiUrl(running.apiUrl())
+            .sandboxUrl(running.proxyUrl())
+            .domain(DOMAIN)
+            .build();
+    String run = "java-" + ProcessHandle.current().pid();
+    String id;
+    try (Sandbox sandbox =
+        Sandbox.create(
+            SandboxOptions.builder()
+                .connection(connection)
+                .template("base")
+                .timeout(Duration.ofMinutes(2))
+                .metadata("run", run)
+                .env("GREETING", "hello")
+                .build())) {
+      id = sandbox.sandboxId();
+      assertThat(sandbox.commands().run("python3 -c 'print(1+1)'").stdout()).isEqualTo("2\n");
+      assertThat(sandbox.commands().run("echo $GREETING $(whoami)").stdout())
+          .isEqualTo("hello user\n");
+      sandbox.files().write("/home/user/java.txt", "from java");
+      assertThat(sandbox.files().read("/home/user/java.txt")).isEqualTo("from java");
+      assertThat(sandbox.isRunning()).isTrue();
+
+      SandboxInfo info = sandbox.getInfo();
+      assertThat(info.sandboxId()).isEqualTo(id);
+      assertThat(info.state()).isEqualTo(SandboxState.RUNNING);
+      assertThat(info.metadata()).containsEntry("run", run);
+      assertThat(
+              Sandbox.list(SandboxQuery.builder().metadata("run", run).build(), connection)
+                  .nextItems())
+          .extracting(SandboxInfo::sandboxId)
+          .containsExactly(id);
+    }
+    // close() killed it
+    assertThat(Sandbox.kill(id, connection)).isFalse();
   }
 
   @ParameterizedTest(name = "e2b SDK {0} against sbx up")
