@@ -2,6 +2,7 @@ package dev.sbx.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sbx.api.ApiConfig;
 import dev.sbx.api.store.Team;
 import dev.sbx.api.store.TeamLimits;
 import dev.sbx.cli.server.SingleNodeServer;
@@ -32,6 +33,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,8 +47,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>Root only (runc, network namespaces). Its own layout: containers {@code sbxp-…}, cgroups
  * {@code /sbxp}, bridge {@code sbxp0}, addresses 10.236.0.0/24, all removed when the server stops.
+ * Run once per store: {@link PlatformSqliteIT} (the default of {@code sbx up}) and {@link
+ * PlatformPostgresIT}.
  */
-class PlatformIT {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class PlatformSuite {
   private static final Path TEMPLATES = Path.of("/var/lib/sbx/templates");
   private static final String DOMAIN = "sbx.test";
   private static final int LIMITED_CONCURRENCY = 2;
@@ -54,13 +59,19 @@ class PlatformIT {
   private static final NodeProject JS =
       NodeProject.at(Path.of(System.getProperty("sbx.it.js", "js")));
 
-  private static @Nullable Path work;
-  private static @Nullable SingleNodeServer server;
-  private static String apiKey = "";
-  private static String limitedKey = "";
+  private @Nullable Path work;
+  private @Nullable SingleNodeServer server;
+  private String apiKey = "";
+  private String limitedKey = "";
+
+  /** The API's PostgreSQL, or null for SQLite in the data directory. */
+  abstract ApiConfig.@Nullable Postgres database() throws Exception;
+
+  /** Stops what {@link #database()} started (after the server stopped). */
+  void closeDatabase() {}
 
   @BeforeAll
-  static void start() throws Exception {
+  void start() throws Exception {
     assertThat(System.getProperty("user.name")).as("runs as root (runc, netns)").isEqualTo("root");
     assertThat(TEMPLATES.resolve("base").resolve("template.json"))
         .as("the base template (./sbx template build-base) must exist")
@@ -87,7 +98,7 @@ class PlatformIT {
     server =
         SingleNodeServer.start(
             new SingleNodeServer.Settings(
-                "127.0.0.1", 0, 0, 0, dir.resolve("data"), null, DOMAIN, null, orchestrator));
+                "127.0.0.1", 0, 0, 0, dir.resolve("data"), database(), DOMAIN, null, orchestrator));
     apiKey = server.firstApiKey().orElseThrow();
     Team limited =
         server
@@ -99,12 +110,13 @@ class PlatformIT {
   }
 
   @AfterAll
-  static void stop() throws IOException {
+  void stop() throws IOException {
     try {
       if (server != null) {
         server.close();
       }
     } finally {
+      closeDatabase();
       // the sandboxes' cgroups are gone with them; their parent is this test's own
       // (cgroup v1: one per hierarchy; v2: one below the root)
       Path cgroups = Path.of("/sys/fs/cgroup");
