@@ -58,11 +58,7 @@ final class CatalogRouter implements Router {
       }
       return Future.succeededFuture(decide(target, request, entry));
     }
-    Context context = Vertx.currentContext();
-    Future<Optional<CatalogEntry>> later =
-        context == null
-            ? Future.fromCompletionStage(found)
-            : Future.fromCompletionStage(found, context);
+    Future<Optional<CatalogEntry>> later = onCurrentContext(found);
     return later.transform(
         answered ->
             Future.succeededFuture(
@@ -104,11 +100,7 @@ final class CatalogRouter implements Router {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    Context context = Vertx.currentContext();
-    Future<List<CatalogEntry>> entries =
-        context == null
-            ? Future.fromCompletionStage(all)
-            : Future.fromCompletionStage(all, context);
+    Future<List<CatalogEntry>> entries = onCurrentContext(all);
     return entries.map(
         list -> {
           LOG.debug(
@@ -126,6 +118,14 @@ final class CatalogRouter implements Router {
           }
           return Optional.empty();
         });
+  }
+
+  /** A catalog answer as a future completed on the caller's event loop (the request's). */
+  private static <T> Future<T> onCurrentContext(CompletionStage<T> stage) {
+    Context context = Vertx.currentContext();
+    return context == null
+        ? Future.fromCompletionStage(stage)
+        : Future.fromCompletionStage(stage, context);
   }
 
   private static String nonNull(@Nullable String value) {

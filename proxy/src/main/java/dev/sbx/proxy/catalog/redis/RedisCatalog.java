@@ -237,11 +237,10 @@ public final class RedisCatalog implements Catalog {
           ScanArgs match = ScanArgs.Builder.matches(keyPrefix + "*").limit(500);
           ScanCursor cursor = ScanCursor.INITIAL;
           do {
-            KeyScanCursor<String> page =
-                awaitResult("scan the catalog", commands.scan(cursor, match));
+            KeyScanCursor<String> page = await("scan the catalog", commands.scan(cursor, match));
             for (String key : page.getKeys()) {
               String sandboxId = key.substring(keyPrefix.length());
-              decode(sandboxId, key, awaitResult("read " + key, commands.hgetall(key)))
+              decode(sandboxId, key, await("read " + key, commands.hgetall(key)))
                   .ifPresent(found::add);
             }
             cursor = page;
@@ -249,19 +248,6 @@ public final class RedisCatalog implements Catalog {
           return List.copyOf(found);
         },
         task -> Thread.ofVirtual().name("sbx-catalog-scan").start(task));
-  }
-
-  private <T> T awaitResult(String what, CompletionStage<T> reply) {
-    try {
-      return reply.toCompletableFuture().get(commandTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      throw unavailable(what, e.getCause() == null ? e : e.getCause());
-    } catch (TimeoutException | RuntimeException e) {
-      throw unavailable(what, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw unavailable(what, e);
-    }
   }
 
   @Override
@@ -369,9 +355,10 @@ public final class RedisCatalog implements Catalog {
     return keyPrefix + sandboxId;
   }
 
-  private void await(String what, CompletionStage<?> reply) {
+  /** The reply, waited for at most twice the command timeout; a failure is the catalog's. */
+  private <T> T await(String what, CompletionStage<T> reply) {
     try {
-      reply.toCompletableFuture().get(commandTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+      return reply.toCompletableFuture().get(commandTimeout.toMillis() * 2, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw unavailable(what, e.getCause() == null ? e : e.getCause());
     } catch (TimeoutException | RuntimeException e) {
