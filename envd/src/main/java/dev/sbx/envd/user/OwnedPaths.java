@@ -28,6 +28,9 @@ public final class OwnedPaths {
         break;
       }
       if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.isDirectory(p)) {
+          break; // a concurrent request made it between the two checks
+        }
         throw new FileAlreadyExistsException(p.toString(), null, "exists and is not a directory");
       }
       missing.push(p);
