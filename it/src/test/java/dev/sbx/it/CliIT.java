@@ -204,7 +204,7 @@ class CliIT {
       JsonObject described = new JsonObject(info.out().strip());
       assertThat(described.getString("state")).isEqualTo("running");
       assertThat(described.getJsonObject("metadata").getString("run")).isEqualTo(run);
-      assertThat(sbx(null, "sandbox", "info", id).out()).contains("state     running");
+      assertThat(sbx(null, "sandbox", "info", id).out()).containsPattern("(?m)^state +running$");
 
       // exec: stdout and stderr apart, the command's exit code, env vars of the sandbox
       Result exec =
