@@ -214,18 +214,60 @@ public final class SandboxCommand {
     }
   }
 
-  @Command(name = "kill", mixinStandardHelpOptions = true, description = "Kill sandboxes.")
+  @Command(
+      name = "kill",
+      mixinStandardHelpOptions = true,
+      description = "Kill sandboxes: the ones named, or with --all every running one (of -m).")
   static final class Kill extends SandboxSubcommand {
-    @Parameters(arity = "1..*", paramLabel = "SANDBOX_ID", description = "The sandboxes.")
+    @Parameters(arity = "0..*", paramLabel = "SANDBOX_ID", description = "The sandboxes.")
     List<String> sandboxIds = new ArrayList<>();
+
+    @Option(
+        names = {"-a", "--all"},
+        description = "Kill every running sandbox of the team (only those of -m, if given).")
+    boolean all;
+
+    @Option(
+        names = {"-m", "--metadata"},
+        paramLabel = "KEY=VALUE",
+        description = "With --all: only sandboxes with this metadata (repeatable).")
+    Map<String, String> metadata = new LinkedHashMap<>();
 
     @Override
     int run(ConnectionConfig config) {
+      if (all == !sandboxIds.isEmpty()) {
+        err().println(name() + ": name the sandboxes or use --all, not both or neither");
+        err().flush();
+        return USAGE;
+      }
+      if (!all && !metadata.isEmpty()) {
+        err().println(name() + ": --metadata only filters --all");
+        err().flush();
+        return USAGE;
+      }
+      List<String> ids = new ArrayList<>(sandboxIds);
+      if (all) {
+        SandboxPaginator pages =
+            Sandbox.list(
+                SandboxQuery.builder()
+                    .metadata(metadata)
+                    .states(SandboxState.RUNNING)
+                    .limit(100)
+                    .build(),
+                config);
+        while (pages.hasNext()) {
+          pages.nextItems().forEach(s -> ids.add(s.sandboxId()));
+        }
+        if (ids.isEmpty()) {
+          out().println("No running sandboxes.");
+        }
+      }
       int exit = 0;
-      for (String id : sandboxIds) {
+      for (String id : ids) {
         if (Sandbox.kill(id, config)) {
           out().println("Killed " + id + ".");
-        } else {
+        } else if (!all) {
+          // with --all, one that ended between the list and the kill is no error
           err().println(name() + ": no sandbox " + id);
           exit = NOT_FOUND;
         }

@@ -31,7 +31,7 @@ import sun.misc.Signal;
  */
 @Command(
     name = "shell",
-    aliases = "terminal",
+    aliases = {"connect", "terminal"},
     mixinStandardHelpOptions = true,
     description = {
       "Open an interactive shell (bash on a PTY) in a sandbox. Ctrl-D or `exit` ends it.",

@@ -164,6 +164,30 @@ class SandboxCliTest {
   }
 
   @Test
+  void killAllKillsTheRunningSandboxesOfTheFilter() {
+    answers.put(
+        "GET /v2/sandboxes?metadata=owner%3Dme&state=running&limit=100",
+        "[" + SANDBOX + "," + SANDBOX.replace("isb1", "isb2") + "]");
+    answers.put("DELETE /sandboxes/isb1", "");
+    // isb2 ended between the list and the kill (404): no error with --all
+    Result all = withKey("sandbox", "kill", "--all", "-m", "owner=me");
+    assertThat(all.exit()).as(all.err()).isZero();
+    assertThat(all.out()).isEqualTo("Killed isb1.\n");
+    assertThat(requests).endsWith("DELETE /sandboxes/isb1", "DELETE /sandboxes/isb2");
+
+    answers.put("GET /v2/sandboxes?state=running&limit=100", "[]");
+    Result none = withKey("sandbox", "kill", "-a");
+    assertThat(none.exit()).isZero();
+    assertThat(none.out()).isEqualTo("No running sandboxes.\n");
+
+    int sent = requests.size();
+    assertThat(withKey("sandbox", "kill").exit()).isEqualTo(2);
+    assertThat(withKey("sandbox", "kill", "--all", "isb1").exit()).isEqualTo(2);
+    assertThat(withKey("sandbox", "kill", "-m", "a=b", "isb1").exit()).isEqualTo(2);
+    assertThat(requests).hasSize(sent);
+  }
+
+  @Test
   void anUnknownSandboxIsExitCode4WithoutAStackTrace() {
     for (String[] args :
         List.of(
