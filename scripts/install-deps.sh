@@ -26,6 +26,8 @@ case "$purpose" in
     packages=("${dist_packages[@]}" "${orchestrator_packages[@]}" passwd redis-server)
     # the API's store contract test runs Debian's PostgreSQL (initdb + postgres) on loopback
     packages+=(postgresql)
+    # it's CliIT drives the interactive `sbx sandbox shell` through a real terminal: tmux
+    packages+=(tmux)
     # the E2B SDK suite (it/js) runs on node + npm; a node already on the PATH (e.g. Node 20 from
     # another source) is kept, Debian's packages are only installed when the commands are missing
     command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -2,6 +2,7 @@ package dev.sbx.cli;
 
 import dev.sbx.cli.doctor.DoctorCommand;
 import dev.sbx.cli.keys.KeysCommand;
+import dev.sbx.cli.sandbox.SandboxCommand;
 import dev.sbx.cli.server.ApiCommand;
 import dev.sbx.cli.server.OrchestratorCommand;
 import dev.sbx.cli.server.ProxyCommand;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Command;
       ApiCommand.class,
       ProxyCommand.class,
       OrchestratorCommand.class,
+      SandboxCommand.class,
       KeysCommand.class,
       TemplateCommand.class,
       DoctorCommand.class,
@@ -46,6 +48,11 @@ public final class Main {
   /** The command line with its settings file, if any, as the source of defaults. */
   public static CommandLine commandLine() {
     CommandLine commandLine = new CommandLine(Main.class);
+    // `sbx sandbox exec <id> ls -la`: everything after the sandbox id is the command
+    CommandLine sandbox =
+        java.util.Objects.requireNonNull(commandLine.getSubcommands().get("sandbox"));
+    java.util.Objects.requireNonNull(sandbox.getSubcommands().get("exec"))
+        .setStopAtPositional(true);
     Path settings = settingsFile();
     if (settings != null) {
       commandLine.setDefaultValueProvider(

@@ -226,6 +226,22 @@ public final class Sandbox implements AutoCloseable {
     new ApiClient(config).setTimeout(sandboxId, timeout);
   }
 
+  /**
+   * A sandbox's log ({@code GET /v2/sandboxes/{id}/logs}), also of a sandbox that has ended. Not in
+   * E2B's SDKs (their CLI reads the same endpoint).
+   *
+   * @throws NotFoundException when the team has no such sandbox
+   */
+  public static List<SandboxLogEntry> getLogs(
+      String sandboxId, SandboxLogQuery query, ConnectionConfig config) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(query, "query");
+    if (config.debug()) {
+      return List.of();
+    }
+    return new ApiClient(config).logs(sandboxId, query);
+  }
+
   // ---- this sandbox
 
   public String sandboxId() {

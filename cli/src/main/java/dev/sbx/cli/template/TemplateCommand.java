@@ -1,8 +1,9 @@
 package dev.sbx.cli.template;
 
+import dev.sbx.cli.output.BuildProgress;
 import dev.sbx.cli.output.Table;
+import dev.sbx.cli.output.Terminal;
 import dev.sbx.orchestrator.template.BaseTemplateBuilder;
-import dev.sbx.orchestrator.template.BuildBaseTemplate;
 import dev.sbx.orchestrator.template.Template;
 import dev.sbx.orchestrator.template.TemplateDirectory;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -101,13 +103,40 @@ public final class TemplateCommand {
     @Option(names = "--rebuild", description = "Build it again even if it exists.")
     boolean rebuild;
 
+    @Option(
+        names = "--envd-version",
+        description = "The envd version recorded in the template (default: this build's).")
+    @Nullable String envdVersion;
+
+    @Option(
+        names = "--plain",
+        description =
+            "Print every line instead of a progress bar (the default when stderr is"
+                + " not a terminal).")
+    boolean plain;
+
+    @Spec
+    @SuppressWarnings("NullAway.Init")
+    CommandSpec spec;
+
     @Override
     public Integer call() throws InterruptedException {
-      List<String> args = new ArrayList<>(List.of("--templates", location.templates.toString()));
-      if (rebuild) {
-        args.add("--rebuild");
+      BuildProgress progress =
+          plain ? new BuildProgress(System.err, false, Terminal::width) : BuildProgress.onStderr();
+      try (progress) {
+        BaseTemplateBuilder builder =
+            new BaseTemplateBuilder(
+                new TemplateDirectory(location.templates), progress, envdVersion);
+        Template template = builder.build(rebuild);
+        progress.close();
+        spec.commandLine().getOut().println(template.directory());
+        spec.commandLine().getOut().flush();
+        return 0;
+      } catch (java.io.IOException | RuntimeException e) {
+        progress.close();
+        System.err.println("sbx template build-base: " + e.getMessage());
+        return 1;
       }
-      return BuildBaseTemplate.run(args.toArray(String[]::new));
     }
   }
 }

@@ -13,6 +13,8 @@ import dev.sbx.sdk.NotFoundException;
 import dev.sbx.sdk.RateLimitException;
 import dev.sbx.sdk.SandboxException;
 import dev.sbx.sdk.SandboxInfo;
+import dev.sbx.sdk.SandboxLogEntry;
+import dev.sbx.sdk.SandboxLogQuery;
 import dev.sbx.sdk.SandboxMetrics;
 import dev.sbx.sdk.SandboxQuery;
 import dev.sbx.sdk.SandboxState;
@@ -162,6 +164,64 @@ public final class ApiClient {
               longField(m, "diskTotal")));
     }
     return metrics;
+  }
+
+  /** {@code GET /v2/sandboxes/{id}/logs?cursor=&limit=&direction=&level=&search=}. */
+  public List<SandboxLogEntry> logs(String sandboxId, SandboxLogQuery query) {
+    StringJoiner params = new StringJoiner("&", "?", "").setEmptyValue("");
+    Instant cursor = query.cursor();
+    if (cursor != null) {
+      params.add("cursor=" + cursor.toEpochMilli());
+    }
+    if (query.limit() != null) {
+      params.add("limit=" + query.limit());
+    }
+    if (query.backward()) {
+      params.add("direction=backward");
+    }
+    String level = query.level();
+    if (level != null) {
+      params.add("level=" + UrlEncoding.component(level));
+    }
+    String search = query.search();
+    if (search != null) {
+      params.add("search=" + UrlEncoding.component(search));
+    }
+    Response response =
+        send("GET", "/v2/sandboxes/" + pathSegment(sandboxId) + "/logs" + params, null);
+    if (response.status() != 200) {
+      throw error(response, "Sandbox " + sandboxId + " not found");
+    }
+    JsonElement logs = object(response).get("logs");
+    if (logs == null || !logs.isJsonArray()) {
+      throw new SandboxException("the API's answer lacks the array 'logs': " + snippet(response));
+    }
+    List<SandboxLogEntry> entries = new ArrayList<>();
+    for (JsonElement element : logs.getAsJsonArray()) {
+      JsonObject e = element.getAsJsonObject();
+      Map<String, String> fields = new LinkedHashMap<>();
+      JsonElement f = e.get("fields");
+      if (f != null && f.isJsonObject()) {
+        f.getAsJsonObject()
+            .entrySet()
+            .forEach(
+                field ->
+                    fields.put(
+                        field.getKey(),
+                        field.getValue().isJsonPrimitive()
+                            ? field.getValue().getAsString()
+                            : field.getValue().toString()));
+      }
+      String entryLevel = optionalString(e, "level");
+      String message = optionalString(e, "message");
+      entries.add(
+          new SandboxLogEntry(
+              instant(e, "timestamp"),
+              entryLevel == null ? "info" : entryLevel,
+              message == null ? "" : message,
+              fields));
+    }
+    return entries;
   }
 
   /**
