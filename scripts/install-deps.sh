@@ -117,6 +117,69 @@ install_runsc() {
 }
 case "$purpose" in orchestrator | up | test) install_runsc ;; esac
 
+# CRIU for pausing runc sandboxes with their memory (runc checkpoint/restore). This kernel needs CRIU
+# 4.2 or newer: bookworm's 3.17 fails on the vDSO layout, trixie's 4.1 hangs (no hardware
+# breakpoints in a VM). Debian sid's criu is unpacked with its own libc, loader and libraries into
+# $criu_dir (nothing of the host's is replaced, dpkg does not know it) and run through the wrapper
+# $criu_dir/criu, which starts it with sid's ld.so. The packages come from the machine's own Debian
+# apt source (same URI, same keyring) through a private apt configuration in a temporary directory:
+# the host's sources and package lists are left alone. The orchestrator finds the wrapper there; a
+# node without it pauses runc sandboxes with their files only.
+criu_dir=/opt/sbx-criu
+criu_min_version=4.2
+criu_version() {
+  [ -x "$criu_dir/criu" ] || { echo 0; return; }
+  "$criu_dir/criu" --version 2>/dev/null | sed -n 's/^Version: *\([0-9.]*\).*/\1/p' | head -n1 | grep . || echo 0
+}
+version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+install_criu() {
+  version_at_least "$(criu_version)" "$criu_min_version" && return
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: CRIU $criu_min_version or newer is missing in $criu_dir; run as root to install it." >&2
+    exit 1
+  fi
+  local codename source uri signed tmp apt packages
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if ! source=$(debian_source_of "$codename"); then
+    echo "install-deps.sh: no apt source serves $codename; cannot fetch criu from sid" >&2
+    exit 1
+  fi
+  uri=${source%%|*}
+  signed=${source#*|}
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/debs" "$tmp/root"
+  echo "deb${signed:+ [signed-by=$signed]} $uri sid main" >"$tmp/sources.list"
+  apt=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o Dir::State::Status=/dev/null
+    -o APT::Sandbox::User=root)
+  echo "installing: criu from sid ($uri) into $criu_dir"
+  apt-get "${apt[@]}" update -qq
+  # criu and every library it needs, recursively (libc6 included: sid's loader runs it)
+  mapfile -t packages < <(apt-cache "${apt[@]}" depends --recurse --no-recommends --no-suggests \
+    --no-conflicts --no-breaks --no-replaces --no-enhances --no-pre-depends criu |
+    grep -v '^ ' | grep -v '^<' | sort -u)
+  (cd "$tmp/debs" && apt-get "${apt[@]}" download -qq "${packages[@]}")
+  for deb in "$tmp"/debs/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+  rm -rf "$criu_dir.new"
+  mkdir -p "$criu_dir.new"
+  cp -a "$tmp/root/usr" "$criu_dir.new/"
+  cat >"$criu_dir.new/criu" <<WRAPPER
+#!/bin/sh
+# sid's criu with sid's loader and libraries (written by sbx's scripts/install-deps.sh)
+exec $criu_dir/usr/lib64/ld-linux-x86-64.so.2 --library-path $criu_dir/usr/lib/x86_64-linux-gnu $criu_dir/usr/sbin/criu "\$@"
+WRAPPER
+  chmod 755 "$criu_dir.new/criu"
+  rm -rf "$criu_dir"
+  mv "$criu_dir.new" "$criu_dir"
+  if ! version_at_least "$(criu_version)" "$criu_min_version"; then
+    echo "install-deps.sh: criu $(criu_version) in $criu_dir, $criu_min_version or newer needed" >&2
+    exit 1
+  fi
+  echo "criu $(criu_version) in $criu_dir"
+}
+case "$purpose" in orchestrator | up | test) install_criu ;; esac
+
 if [ "$purpose" = test ]; then
   # the e2b SDK (2.45 and 2.51) declares node ">=20.18.1 <21 || >=22"; say so early if it is older
   if ! node -e 'const [a,b,c]=process.versions.node.split(".").map(Number); process.exit(a>=22||(a===20&&(b>18||(b===18&&c>=1)))?0:1)'; then

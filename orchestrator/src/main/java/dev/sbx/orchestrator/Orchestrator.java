@@ -8,6 +8,9 @@ import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
 import dev.sbx.orchestrator.lifecycle.SandboxRecord;
 import dev.sbx.orchestrator.network.NetworkSlot;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
+import dev.sbx.orchestrator.pause.PauseService;
+import dev.sbx.orchestrator.pause.SavedStateSettings;
+import dev.sbx.orchestrator.pause.SavedStateStore;
 import dev.sbx.orchestrator.proxy.NodeProxy;
 import dev.sbx.orchestrator.proxy.NodeProxySettings;
 import dev.sbx.orchestrator.runtime.RuncRuntime;
@@ -47,6 +50,7 @@ public final class Orchestrator implements AutoCloseable {
 
   private final NetworkSlotPool network;
   private final SandboxLifecycle lifecycle;
+  private final PauseService pauses;
   private final ExecutorService calls;
   private final Server server;
   private final NodeProxy proxy;
@@ -55,11 +59,13 @@ public final class Orchestrator implements AutoCloseable {
   private Orchestrator(
       NetworkSlotPool network,
       SandboxLifecycle lifecycle,
+      PauseService pauses,
       ExecutorService calls,
       Server server,
       NodeProxy proxy,
       boolean keepSandboxesOnStop) {
     this.keepSandboxesOnStop = keepSandboxesOnStop;
+    this.pauses = pauses;
     this.network = network;
     this.lifecycle = lifecycle;
     this.calls = calls;
@@ -98,6 +104,18 @@ public final class Orchestrator implements AutoCloseable {
       throw e;
     }
     adopt(survivors, runtime, network, lifecycle);
+    PauseService pauses;
+    try {
+      pauses =
+          new PauseService(
+              lifecycle,
+              SavedStateStore.open(savedStateDir(config)),
+              config.savedState(),
+              InstantSource.system());
+    } catch (RuntimeException e) {
+      stop(lifecycle, network, config.keepSandboxesOnStop());
+      throw e;
+    }
     lifecycle.topUpWarmPools();
     NodeProxy proxy;
     try {
@@ -116,8 +134,8 @@ public final class Orchestrator implements AutoCloseable {
                 new InetSocketAddress(config.grpcAddress(), config.grpcPort()),
                 InsecureServerCredentials.create())
             .executor(calls)
-            .addService(new SandboxGrpcService(lifecycle))
-            .addService(new NodeGrpcService(lifecycle, proxy::port))
+            .addService(new SandboxGrpcService(lifecycle, pauses))
+            .addService(new NodeGrpcService(lifecycle, proxy::port, pauses))
             .build();
     try {
       server.start();
@@ -129,7 +147,25 @@ public final class Orchestrator implements AutoCloseable {
           ? new UncheckedIOException("starting the gRPC server failed", io)
           : (RuntimeException) e;
     }
-    return new Orchestrator(network, lifecycle, calls, server, proxy, config.keepSandboxesOnStop());
+    return new Orchestrator(
+        network, lifecycle, pauses, calls, server, proxy, config.keepSandboxesOnStop());
+  }
+
+  /**
+   * The saved-state directory: the configured one, else {@code saved-state} next to the runtime's
+   * sandboxes directory (the same filesystem: a pause renames the upper directory into it).
+   */
+  static Path savedStateDir(OrchestratorConfig config) {
+    Path configured = config.savedState().dir();
+    if (configured != null) {
+      return configured;
+    }
+    Path sandboxes =
+        config.runtime() == OrchestratorConfig.RuntimeKind.RUNC
+            ? config.runc().sandboxesDir()
+            : config.runsc().sandboxesDir();
+    Path parent = sandboxes.getParent();
+    return parent == null ? sandboxes.resolve("saved-state") : parent.resolve("saved-state");
   }
 
   /**
@@ -225,6 +261,11 @@ public final class Orchestrator implements AutoCloseable {
     return lifecycle;
   }
 
+  /** Pause, resume, snapshots and fork; the saved state is not removed by {@link #close}. */
+  public PauseService pauses() {
+    return pauses;
+  }
+
   @Override
   public void close() {
     server.shutdown();
@@ -255,6 +296,7 @@ public final class Orchestrator implements AutoCloseable {
    */
   public static void main(String[] args) throws InterruptedException {
     OrchestratorConfig defaults = OrchestratorConfig.defaults();
+    String savedDir = System.getProperty("sbx.saved.dir");
     OrchestratorConfig config =
         new OrchestratorConfig(
                 defaults.grpcAddress(),
@@ -272,7 +314,12 @@ public final class Orchestrator implements AutoCloseable {
             .withWarmPool(
                 dev.sbx.orchestrator.lifecycle.WarmPoolSettings.ofSize(
                     Integer.getInteger("sbx.warm.pool", 0)))
-            .withKeepSandboxesOnStop(Boolean.getBoolean("sbx.keep.sandboxes"));
+            .withKeepSandboxesOnStop(Boolean.getBoolean("sbx.keep.sandboxes"))
+            .withSavedState(
+                new SavedStateSettings(
+                    savedDir == null ? null : Path.of(savedDir),
+                    Long.getLong("sbx.saved.quota.mb", 0L) * 1024 * 1024,
+                    SavedStateSettings.DEFAULT.checkpointTimeout()));
     if (OrchestratorConfig.RuntimeKind.parse(System.getProperty("sbx.runtime", "runc"))
         == OrchestratorConfig.RuntimeKind.RUNSC) {
       config = config.withRunsc(defaults.runsc());

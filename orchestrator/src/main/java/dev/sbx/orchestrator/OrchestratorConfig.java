@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
 import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
 import dev.sbx.orchestrator.network.NetworkConfig;
+import dev.sbx.orchestrator.pause.SavedStateSettings;
 import dev.sbx.orchestrator.proxy.NodeProxySettings;
 import dev.sbx.orchestrator.runtime.RuncSettings;
 import dev.sbx.orchestrator.runtime.RunscSettings;
@@ -26,6 +27,7 @@ import java.util.Locale;
  * @param runtime the OCI runtime of every sandbox of this node
  * @param runsc where runsc keeps things and how it runs (used when {@code runtime} is {@link
  *     RuntimeKind#RUNSC})
+ * @param savedState where paused sandboxes and snapshots are kept, and the quota
  */
 public record OrchestratorConfig(
     InetAddress grpcAddress,
@@ -38,7 +40,8 @@ public record OrchestratorConfig(
     int nodeProxyPort,
     boolean keepSandboxesOnStop,
     RuntimeKind runtime,
-    RunscSettings runsc) {
+    RunscSettings runsc,
+    SavedStateSettings savedState) {
 
   public static final int DEFAULT_GRPC_PORT = 5008;
 
@@ -68,6 +71,7 @@ public record OrchestratorConfig(
     requireNonNull(nodeProxyHost, "nodeProxyHost");
     requireNonNull(runtime, "runtime");
     requireNonNull(runsc, "runsc");
+    requireNonNull(savedState, "savedState");
     if (grpcPort < 0 || grpcPort > 65535) {
       throw new IllegalArgumentException("not a port: " + grpcPort);
     }
@@ -98,7 +102,8 @@ public record OrchestratorConfig(
         NodeProxySettings.DEFAULT_PORT,
         false,
         RuntimeKind.RUNC,
-        RunscSettings.defaults());
+        RunscSettings.defaults(),
+        SavedStateSettings.DEFAULT);
   }
 
   /**
@@ -133,7 +138,8 @@ public record OrchestratorConfig(
         nodeProxyPort,
         keepSandboxesOnStop,
         runtime,
-        runsc);
+        runsc,
+        savedState);
   }
 
   public OrchestratorConfig withNodeProxy(String host, int port) {
@@ -148,7 +154,8 @@ public record OrchestratorConfig(
         port,
         keepSandboxesOnStop,
         runtime,
-        runsc);
+        runsc,
+        savedState);
   }
 
   public OrchestratorConfig withKeepSandboxesOnStop(boolean keep) {
@@ -163,7 +170,8 @@ public record OrchestratorConfig(
         nodeProxyPort,
         keep,
         runtime,
-        runsc);
+        runsc,
+        savedState);
   }
 
   /** runsc with these settings. */
@@ -179,6 +187,24 @@ public record OrchestratorConfig(
         nodeProxyPort,
         keepSandboxesOnStop,
         RuntimeKind.RUNSC,
-        runsc);
+        runsc,
+        savedState);
+  }
+
+  /** Paused sandboxes and snapshots kept per these settings. */
+  public OrchestratorConfig withSavedState(SavedStateSettings savedState) {
+    return new OrchestratorConfig(
+        grpcAddress,
+        grpcPort,
+        templatesDir,
+        runc,
+        network,
+        lifecycle,
+        nodeProxyHost,
+        nodeProxyPort,
+        keepSandboxesOnStop,
+        runtime,
+        runsc,
+        savedState);
   }
 }

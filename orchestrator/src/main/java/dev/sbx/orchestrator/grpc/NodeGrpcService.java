@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.sbx.orchestrator.lifecycle.Sandbox;
 import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
+import dev.sbx.orchestrator.pause.PauseService;
 import dev.sbx.proto.orchestrator.NodeInfo;
 import dev.sbx.proto.orchestrator.NodeInfoRequest;
 import dev.sbx.proto.orchestrator.NodeServiceGrpc;
@@ -19,12 +20,15 @@ import java.util.function.IntSupplier;
 public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
   private final SandboxLifecycle lifecycle;
   private final IntSupplier nodeProxyPort;
+  private final PauseService pauses;
 
   /**
    * @param nodeProxyPort the node proxy's bound port (asked on every call: the proxy may start
    *     after this service is made)
    */
-  public NodeGrpcService(SandboxLifecycle lifecycle, IntSupplier nodeProxyPort) {
+  public NodeGrpcService(
+      SandboxLifecycle lifecycle, IntSupplier nodeProxyPort, PauseService pauses) {
+    this.pauses = requireNonNull(pauses, "pauses");
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
     this.nodeProxyPort = requireNonNull(nodeProxyPort, "nodeProxyPort");
   }
@@ -48,6 +52,10 @@ public final class NodeGrpcService extends NodeServiceGrpc.NodeServiceImplBase {
         .setReadyNetworkSlots(lifecycle.network().readyCount())
         .setNodeProxyPort(nodeProxyPort.getAsInt())
         .putAllWarmPool(lifecycle.warmPoolCounts())
+        .setPausedSandboxes(pauses.listPaused().size())
+        .setSnapshots(pauses.listSnapshots().size())
+        .setSavedStateBytes(pauses.store().usedBytes())
+        .setSavedStateQuotaBytes(pauses.settings().quotaBytes())
         .build();
   }
 

@@ -6,15 +6,32 @@ import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
 import dev.sbx.orchestrator.lifecycle.SandboxNotFoundException;
 import dev.sbx.orchestrator.lifecycle.SandboxRequest;
 import dev.sbx.orchestrator.network.EgressPolicy;
+import dev.sbx.orchestrator.pause.PauseService;
 import dev.sbx.orchestrator.runtime.ResourceLimits;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
+import dev.sbx.proto.orchestrator.CreateSnapshotRequest;
+import dev.sbx.proto.orchestrator.DeletePausedRequest;
+import dev.sbx.proto.orchestrator.DeletePausedResponse;
 import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
 import dev.sbx.proto.orchestrator.DeleteSandboxResponse;
+import dev.sbx.proto.orchestrator.DeleteSnapshotRequest;
+import dev.sbx.proto.orchestrator.DeleteSnapshotResponse;
+import dev.sbx.proto.orchestrator.ForkResult;
+import dev.sbx.proto.orchestrator.ForkSandboxRequest;
+import dev.sbx.proto.orchestrator.ForkSandboxResponse;
 import dev.sbx.proto.orchestrator.GetSandboxRequest;
+import dev.sbx.proto.orchestrator.ListPausedRequest;
+import dev.sbx.proto.orchestrator.ListPausedResponse;
 import dev.sbx.proto.orchestrator.ListSandboxesRequest;
 import dev.sbx.proto.orchestrator.ListSandboxesResponse;
+import dev.sbx.proto.orchestrator.ListSnapshotsRequest;
+import dev.sbx.proto.orchestrator.ListSnapshotsResponse;
+import dev.sbx.proto.orchestrator.PauseSandboxRequest;
+import dev.sbx.proto.orchestrator.PausedSandbox;
+import dev.sbx.proto.orchestrator.ResumeSandboxRequest;
 import dev.sbx.proto.orchestrator.Sandbox;
 import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
+import dev.sbx.proto.orchestrator.Snapshot;
 import dev.sbx.proto.orchestrator.UpdateSandboxRequest;
 import io.grpc.stub.StreamObserver;
 import java.util.Comparator;
@@ -25,9 +42,11 @@ import org.jspecify.annotations.Nullable;
 /** {@code sbx.orchestrator.v1.SandboxService} on a {@link SandboxLifecycle}. */
 public final class SandboxGrpcService extends SandboxServiceGrpc.SandboxServiceImplBase {
   private final SandboxLifecycle lifecycle;
+  private final PauseService pauses;
 
-  public SandboxGrpcService(SandboxLifecycle lifecycle) {
+  public SandboxGrpcService(SandboxLifecycle lifecycle, PauseService pauses) {
     this.lifecycle = requireNonNull(lifecycle, "lifecycle");
+    this.pauses = requireNonNull(pauses, "pauses");
   }
 
   @Override
@@ -35,6 +54,13 @@ public final class SandboxGrpcService extends SandboxServiceGrpc.SandboxServiceI
     answer(
         response,
         () -> {
+          if (!request.getSnapshotId().isEmpty()) {
+            // the snapshot's template and limits; the rest is the request's
+            return ProtoMapping.toProto(
+                pauses.createFromSnapshot(
+                    toRequest(request.toBuilder().setTemplateId("snapshot").build()),
+                    request.getSnapshotId()));
+          }
           // cpu and memory left at 0 take the template's (its template.json)
           ResourceLimits defaults =
               request.getCpuCount() == 0 || request.getMemoryMb() == 0
@@ -122,6 +148,107 @@ public final class SandboxGrpcService extends SandboxServiceGrpc.SandboxServiceI
             sandbox = lifecycle.updateEgress(id, egress);
           }
           return ProtoMapping.toProto(sandbox);
+        });
+  }
+
+  // ---- pause, resume, snapshots, fork ----
+
+  @Override
+  public void pause(PauseSandboxRequest request, StreamObserver<PausedSandbox> response) {
+    answer(
+        response,
+        () -> PauseMapping.toPaused(pauses.pause(request.getSandboxId(), request.getMemory())));
+  }
+
+  @Override
+  public void resume(ResumeSandboxRequest request, StreamObserver<Sandbox> response) {
+    answer(
+        response,
+        () ->
+            ProtoMapping.toProto(
+                pauses.resume(
+                    request.getSandboxId(),
+                    request.hasEndTime() ? ProtoMapping.toInstant(request.getEndTime()) : null,
+                    emptyToNull(request.getEnvdAccessToken()))));
+  }
+
+  @Override
+  public void listPaused(ListPausedRequest request, StreamObserver<ListPausedResponse> response) {
+    answer(
+        response,
+        () ->
+            ListPausedResponse.newBuilder()
+                .addAllSandboxes(pauses.listPaused().stream().map(PauseMapping::toPaused).toList())
+                .build());
+  }
+
+  @Override
+  public void deletePaused(
+      DeletePausedRequest request, StreamObserver<DeletePausedResponse> response) {
+    answer(
+        response,
+        () -> {
+          pauses.deletePaused(request.getSandboxId());
+          return DeletePausedResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void createSnapshot(CreateSnapshotRequest request, StreamObserver<Snapshot> response) {
+    answer(
+        response,
+        () ->
+            PauseMapping.toSnapshot(
+                pauses.createSnapshot(request.getSandboxId(), request.getSnapshotId())));
+  }
+
+  @Override
+  public void listSnapshots(
+      ListSnapshotsRequest request, StreamObserver<ListSnapshotsResponse> response) {
+    answer(
+        response,
+        () ->
+            ListSnapshotsResponse.newBuilder()
+                .addAllSnapshots(
+                    pauses.listSnapshots().stream().map(PauseMapping::toSnapshot).toList())
+                .build());
+  }
+
+  @Override
+  public void deleteSnapshot(
+      DeleteSnapshotRequest request, StreamObserver<DeleteSnapshotResponse> response) {
+    answer(
+        response,
+        () -> {
+          pauses.deleteSnapshot(request.getSnapshotId());
+          return DeleteSnapshotResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void fork(ForkSandboxRequest request, StreamObserver<ForkSandboxResponse> response) {
+    answer(
+        response,
+        () -> {
+          java.util.List<SandboxRequest> children = new java.util.ArrayList<>();
+          for (CreateSandboxRequest child : request.getChildrenList()) {
+            children.add(toRequest(child.toBuilder().setTemplateId("fork").build()));
+          }
+          ForkSandboxResponse.Builder answer = ForkSandboxResponse.newBuilder();
+          for (PauseService.ForkResult result : pauses.fork(request.getSandboxId(), children)) {
+            ForkResult.Builder one = ForkResult.newBuilder();
+            var sandbox = result.sandbox();
+            RuntimeException error = result.error();
+            if (sandbox != null) {
+              one.setSandbox(ProtoMapping.toProto(sandbox));
+            } else if (error != null) {
+              var status = StatusMapping.toStatus(error).getStatus();
+              one.setErrorCode(status.getCode().value())
+                  .setErrorMessage(String.valueOf(status.getDescription()));
+            }
+            answer.addResults(one);
+          }
+          return answer.build();
         });
   }
 

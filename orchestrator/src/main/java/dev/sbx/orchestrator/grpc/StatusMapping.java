@@ -3,6 +3,10 @@ package dev.sbx.orchestrator.grpc;
 import dev.sbx.orchestrator.lifecycle.NodeFullException;
 import dev.sbx.orchestrator.lifecycle.SandboxExistsException;
 import dev.sbx.orchestrator.lifecycle.SandboxNotFoundException;
+import dev.sbx.orchestrator.pause.AlreadyPausedException;
+import dev.sbx.orchestrator.pause.SavedStateNotFoundException;
+import dev.sbx.orchestrator.pause.SavedStateQuotaException;
+import dev.sbx.orchestrator.pause.SnapshotExistsException;
 import dev.sbx.orchestrator.template.UnknownTemplateException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -21,6 +25,10 @@ final class StatusMapping {
           case SandboxExistsException exists -> Status.ALREADY_EXISTS;
           case NodeFullException full -> Status.RESOURCE_EXHAUSTED;
           case UnknownTemplateException unknown -> Status.FAILED_PRECONDITION;
+          case AlreadyPausedException paused -> Status.FAILED_PRECONDITION;
+          case SavedStateQuotaException quota -> Status.RESOURCE_EXHAUSTED;
+          case SavedStateNotFoundException missing -> Status.NOT_FOUND;
+          case SnapshotExistsException exists -> Status.ALREADY_EXISTS;
           case IllegalArgumentException invalid -> Status.INVALID_ARGUMENT;
           case IllegalStateException state -> Status.UNAVAILABLE;
           default -> {

@@ -72,6 +72,22 @@ final class EnvdClient implements AutoCloseable {
       @Nullable String defaultWorkdir,
       Instant now,
       Duration timeout) {
+    init(address, envVars, accessToken, defaultUser, defaultWorkdir, now, timeout, null);
+  }
+
+  /**
+   * As above; {@code currentToken} is the token envd already has (a restored checkpoint), sent as
+   * {@code X-Access-Token} so that envd accepts a new one.
+   */
+  void init(
+      String address,
+      Map<String, String> envVars,
+      @Nullable String accessToken,
+      @Nullable String defaultUser,
+      @Nullable String defaultWorkdir,
+      Instant now,
+      Duration timeout,
+      @Nullable String currentToken) {
     JsonObject body = new JsonObject();
     JsonObject env = new JsonObject();
     envVars.forEach(env::addProperty);
@@ -86,12 +102,15 @@ final class EnvdClient implements AutoCloseable {
       body.addProperty("defaultWorkdir", defaultWorkdir);
     }
     body.addProperty("timestamp", DateTimeFormatter.ISO_INSTANT.format(now));
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(uri(address, "/init"))
             .timeout(REQUEST_TIMEOUT)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build();
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    if (currentToken != null) {
+      builder.header("X-Access-Token", currentToken);
+    }
+    HttpRequest request = builder.build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {

@@ -77,6 +77,10 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   private final Set<String> containerIds = new HashSet<>();
 
   private final Map<String, Optional<String>> accessTokens = new HashMap<>();
+
+  /** The request each sandbox was made with (its /init data for a resume); absent when adopted. */
+  private final Map<String, SandboxRequest> requests = new HashMap<>();
+
   private final Map<String, ArrayDeque<WarmSandbox>> warmPools = new HashMap<>();
   private final Map<String, Integer> warmFilling = new HashMap<>();
   private final SecureRandom random = new SecureRandom();
@@ -211,6 +215,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         creating.remove(id);
         sandboxes.put(id, sandbox);
         accessTokens.put(id, Optional.ofNullable(request.accessToken()));
+        requests.put(id, request);
         addresses.put(id, ready.ip());
       }
       return sandbox;
@@ -554,6 +559,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
           // a failed slot release leaves its index taken in the pool, nothing in the sandbox
           sandboxes.remove(sandboxId);
           accessTokens.remove(sandboxId);
+          requests.remove(sandboxId);
           containerIds.remove(sandbox.containerId());
         } else {
           addresses.put(sandboxId, sandbox.slot().ip());
@@ -600,6 +606,195 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       persist(updated);
       sandboxes.put(sandboxId, updated);
       return updated;
+    }
+  }
+
+  // ---- hooks for pause and resume (dev.sbx.orchestrator.pause) ----
+
+  /** The request a running sandbox was created with; empty if unknown (adopted after a restart). */
+  public Optional<SandboxRequest> request(String sandboxId) {
+    synchronized (lock) {
+      return Optional.ofNullable(requests.get(sandboxId));
+    }
+  }
+
+  /** envd's access token of a running sandbox (null: none). */
+  public @Nullable String accessToken(String sandboxId) {
+    synchronized (lock) {
+      return accessTokens.getOrDefault(sandboxId, Optional.empty()).orElse(null);
+    }
+  }
+
+  /**
+   * Takes a running sandbox out of service for {@code stopper} (a pause): no longer routed, not
+   * deletable meanwhile. When {@code stopper} returns, its container must be gone: the slot is
+   * released and the sandbox forgotten. When it throws, the sandbox is routed again if its
+   * container still runs, else removed; the exception is rethrown.
+   *
+   * @throws SandboxNotFoundException if there is no such sandbox (or it is being deleted)
+   */
+  public <T> T stop(String sandboxId, java.util.function.Function<Sandbox, T> stopper) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(stopper, "stopper");
+    Sandbox sandbox;
+    synchronized (lock) {
+      sandbox = sandboxes.get(sandboxId);
+      if (sandbox == null || !deleting.add(sandboxId)) {
+        throw new SandboxNotFoundException(sandboxId);
+      }
+      addresses.remove(sandboxId);
+    }
+    T result;
+    try {
+      result = stopper.apply(sandbox);
+    } catch (RuntimeException e) {
+      boolean running;
+      try {
+        running =
+            runtime
+                .find(sandbox.containerId())
+                .map(found -> found.state() == dev.sbx.orchestrator.runtime.SandboxState.RUNNING)
+                .orElse(false);
+      } catch (RuntimeException findFailed) {
+        e.addSuppressed(findFailed);
+        running = false;
+      }
+      synchronized (lock) {
+        deleting.remove(sandboxId);
+        if (running) {
+          addresses.put(sandboxId, sandbox.slot().ip());
+        }
+      }
+      if (!running) {
+        try {
+          delete(sandboxId);
+        } catch (RuntimeException deleteFailed) {
+          e.addSuppressed(deleteFailed);
+        }
+      }
+      throw e;
+    }
+    try {
+      network.release(sandbox.slot());
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "releasing the slot of " + sandboxId + " failed", e);
+    } finally {
+      synchronized (lock) {
+        deleting.remove(sandboxId);
+        sandboxes.remove(sandboxId);
+        accessTokens.remove(sandboxId);
+        requests.remove(sandboxId);
+        containerIds.remove(sandbox.containerId());
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Starts a sandbox as {@link #create} does (id reserved, slot acquired, envd healthy and {@code
+   * /init}ed, registered), but its container made by {@code starter} (a restore) from the spec this
+   * node would give it. With {@code setHostname} the hostname is set to the sandbox id afterwards
+   * (a restored checkpoint of another sandbox keeps that one's). Never from a warm pool. If a step
+   * after {@code starter} fails, {@code remover} removes the container (e.g. giving a moved upper
+   * directory back) before the slot is released. {@code currentToken}: the access token envd in a
+   * restored checkpoint already has (null: none).
+   */
+  public Sandbox start(
+      SandboxRequest request,
+      java.util.function.Function<SandboxSpec, RuntimeSandbox> starter,
+      java.util.function.Consumer<String> remover,
+      boolean setHostname,
+      @Nullable String currentToken) {
+    requireNonNull(request, "request");
+    requireNonNull(starter, "starter");
+    Path rootfs = templates.template(request.templateId()).rootfs();
+    String id = request.sandboxId();
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the node is shutting down");
+      }
+      if (sandboxes.containsKey(id) || creating.contains(id) || containerIds.contains(id)) {
+        throw new SandboxExistsException(id);
+      }
+      int inUse = sandboxes.size() + creating.size();
+      if (inUse >= settings.maxSandboxes()) {
+        throw new NodeFullException(
+            "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
+      }
+      if (inUse + warmCount() >= addressCount()) {
+        throw new NodeFullException("no network address left in " + network.config().pool());
+      }
+      creating.add(id);
+      containerIds.add(id);
+    }
+    NetworkSlot slot = null;
+    boolean containerMade = false;
+    try {
+      slot = network.acquire(request.egress());
+      RuntimeSandbox started = starter.apply(spec(id, rootfs, request.limits(), slot));
+      containerMade = true;
+      if (setHostname) {
+        if (runtime instanceof RuncRuntime) {
+          UtsNamespace.setHostname(started.pid(), id);
+        } else {
+          ExecResult result = runtime.exec(id, List.of("hostname", id), settings.healthTimeout());
+          if (result.exitCode() != 0) {
+            throw new SandboxRuntimeException(
+                "setting the hostname of " + id + " failed: " + result);
+          }
+        }
+      }
+      envd.awaitHealthy(slot.ip(), settings.healthTimeout());
+      envd.init(
+          slot.ip(),
+          request.envVars(),
+          request.accessToken(),
+          request.defaultUser(),
+          request.defaultWorkdir(),
+          clock.instant(),
+          settings.healthTimeout(),
+          currentToken);
+      Sandbox sandbox =
+          new Sandbox(
+              id,
+              id,
+              request.templateId(),
+              slot,
+              request.limits(),
+              request.metadata(),
+              clock.instant(),
+              request.endTime(),
+              request.egress());
+      SandboxRecord.write(sandboxDir(id), sandbox, request.accessToken());
+      synchronized (lock) {
+        if (closed) {
+          throw new IllegalStateException("the node shut down during the start");
+        }
+        sandboxes.put(id, sandbox);
+        accessTokens.put(id, Optional.ofNullable(request.accessToken()));
+        requests.put(id, request);
+        addresses.put(id, slot.ip());
+      }
+      return sandbox;
+    } catch (RuntimeException e) {
+      // the starter removed what it made if it failed; a later failure removes the container
+      if (containerMade) {
+        try {
+          remover.accept(id);
+        } catch (RuntimeException removeFailed) {
+          e.addSuppressed(removeFailed);
+        }
+      }
+      undoCreate(id, slot, false, e);
+      synchronized (lock) {
+        containerIds.remove(id);
+      }
+      throw e;
+    } finally {
+      synchronized (lock) {
+        creating.remove(id);
+        lock.notifyAll();
+      }
     }
   }
 

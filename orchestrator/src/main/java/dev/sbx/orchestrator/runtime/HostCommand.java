@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -30,7 +31,13 @@ final class HostCommand {
 
   /** Runs {@code args}, stdin from /dev/null, capturing stdout and stderr. */
   static Result run(List<String> args, Duration timeout) {
+    return run(args, timeout, Map.of());
+  }
+
+  /** As {@link #run(List, Duration)} with more environment. */
+  static Result run(List<String> args, Duration timeout, Map<String, String> env) {
     ProcessBuilder builder = new ProcessBuilder(args).redirectInput(DEV_NULL);
+    builder.environment().putAll(env);
     Process process;
     try {
       process = builder.start();
@@ -69,11 +76,21 @@ final class HostCommand {
    * pipe would never reach EOF, a file would grow).
    */
   static int runDetached(List<String> args, ProcessBuilder.Redirect stderr, Duration timeout) {
+    return runDetached(args, stderr, timeout, Map.of());
+  }
+
+  /** As {@link #runDetached(List, ProcessBuilder.Redirect, Duration)} with more environment. */
+  static int runDetached(
+      List<String> args,
+      ProcessBuilder.Redirect stderr,
+      Duration timeout,
+      Map<String, String> env) {
     ProcessBuilder builder =
         new ProcessBuilder(args)
             .redirectInput(DEV_NULL)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(stderr);
+    builder.environment().putAll(env);
     try {
       Process process = builder.start();
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -153,4 +153,63 @@ final class OciBundle {
     MountTable.unmountBelow(dir);
     DirectoryTree.delete(dir);
   }
+
+  /** Puts the saved {@code upper} at {@code dir/upper}: moved (same filesystem) or copied. */
+  static void takeUpper(Path dir, Path upper, boolean consume) throws IOException {
+    Path target = dir.resolve("upper");
+    if (!Files.isDirectory(upper)) {
+      throw new SandboxRuntimeException("no saved upper directory at " + upper);
+    }
+    if (consume) {
+      Files.move(upper, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    // cp -a keeps owners, modes, times, xattrs (overlayfs' opaque markers) and whiteout devices
+    HostCommand.Result copied =
+        HostCommand.run(
+            List.of("cp", "-a", "--reflink=auto", upper.toString(), target.toString()),
+            java.time.Duration.ofMinutes(10));
+    if (!copied.succeeded()) {
+      throw new SandboxRuntimeException("cannot copy " + upper + ": " + copied.error());
+    }
+  }
+
+  /** After a failed restore: a consumed upper goes back where it came from, if it still exists. */
+  static void giveBackUpper(Path dir, Path upper, boolean consume, Exception failure) {
+    if (!consume) {
+      return;
+    }
+    try {
+      MountTable.unmountBelow(dir);
+      Path taken = dir.resolve("upper");
+      if (Files.isDirectory(taken) && !Files.exists(upper)) {
+        Files.move(taken, upper, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /**
+   * Removes the sandbox's cgroups and mounts as {@link #remove}, moves {@code dir/upper} to {@code
+   * upperTarget}, then deletes {@code dir}.
+   */
+  static void removeKeepingUpper(Path dir, List<Path> cgroups, Path upperTarget) {
+    for (Path cgroup : cgroups) {
+      try {
+        Files.deleteIfExists(cgroup);
+      } catch (IOException e) {
+        throw new SandboxRuntimeException("cannot remove cgroup " + cgroup + ": " + e, e);
+      }
+    }
+    MountTable.unmountBelow(dir);
+    try {
+      Files.createDirectories(upperTarget.getParent());
+      Files.move(dir.resolve("upper"), upperTarget, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new SandboxRuntimeException(
+          "cannot move the upper directory of " + dir + " to " + upperTarget + ": " + e, e);
+    }
+    DirectoryTree.delete(dir);
+  }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.sbx.orchestrator.rootfs.DirectoryTree;
 import dev.sbx.orchestrator.rootfs.OverlayRootfs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link SandboxRuntime} on the {@code runc} CLI (tested with 1.1.5, cgroups v1 hybrid). A sandbox
@@ -36,9 +38,19 @@ public final class RuncRuntime implements SandboxRuntime {
   private final OciCli runc;
   private final boolean limitSwap;
   private final int envdOomScoreAdj;
+  private final @Nullable Path criu;
 
+  /** With the CRIU {@link Criu#detect()} finds (none: pauses keep files only). */
   public RuncRuntime(RuncSettings settings) {
+    this(settings, Criu.detect().orElse(null));
+  }
+
+  /**
+   * @param criu CRIU 4.2 or newer for checkpoints, or null for none
+   */
+  public RuncRuntime(RuncSettings settings, @Nullable Path criu) {
     this.settings = requireNonNull(settings, "settings");
+    this.criu = criu;
     this.runc =
         new OciCli(
             "runc",
@@ -103,7 +115,22 @@ public final class RuncRuntime implements SandboxRuntime {
 
   @Override
   public RuntimeSandbox create(SandboxSpec spec) {
+    return start(requireNonNull(spec, "spec"), null, false, null);
+  }
+
+  @Override
+  public RuntimeSandbox restore(
+      SandboxSpec spec, Path upper, boolean consume, @Nullable Path image) {
     requireNonNull(spec, "spec");
+    requireNonNull(upper, "upper");
+    if (image != null && criu == null) {
+      throw new UnsupportedOperationException("no CRIU 4.2+ on this host: cannot restore " + image);
+    }
+    return start(spec, upper, consume, image);
+  }
+
+  private RuntimeSandbox start(
+      SandboxSpec spec, @Nullable Path upper, boolean consume, @Nullable Path image) {
     String sandboxId = spec.sandboxId();
     if (!Files.isDirectory(spec.envdDist().resolve("bin"))) {
       throw new IllegalArgumentException("not envd's directory (no bin/): " + spec.envdDist());
@@ -117,26 +144,54 @@ public final class RuncRuntime implements SandboxRuntime {
         throw new SandboxRuntimeException(
             "container " + containerId(sandboxId) + " already exists in " + settings.stateRoot());
       }
+      if (upper != null) {
+        OciBundle.takeUpper(dir, upper, consume);
+      }
       OciBundle.write(dir, spec, cgroupsPath(sandboxId), limitSwap, envdOomScoreAdj, config -> {});
       Path log = dir.resolve("runc.log");
       Path pidFile = dir.resolve("pid");
-      List<String> run =
-          runc.command(
-              "--log",
-              log.toString(),
-              "--log-format",
-              "json",
-              "run",
-              "--detach",
-              "--pid-file",
-              pidFile.toString(),
-              "--bundle",
-              dir.toString(),
-              containerId(sandboxId));
-      int exitCode = HostCommand.runDetached(run, ProcessBuilder.Redirect.DISCARD, OciCli.TIMEOUT);
+      List<String> run;
+      Map<String, String> env = Map.of();
+      if (image == null) {
+        run =
+            runc.command(
+                "--log",
+                log.toString(),
+                "--log-format",
+                "json",
+                "run",
+                "--detach",
+                "--pid-file",
+                pidFile.toString(),
+                "--bundle",
+                dir.toString(),
+                containerId(sandboxId));
+      } else {
+        // stdio /dev/null as at run: CRIU gives the restored processes the restore's stdio
+        env = Map.of("CRIU_CONFIG_FILE", criuConfig(dir).toString());
+        run =
+            criuCommand(
+                "--log",
+                log.toString(),
+                "--log-format",
+                "json",
+                "restore",
+                "--detach",
+                "--image-path",
+                image.toString(),
+                "--work-path",
+                dir.resolve("criu-restore").toString(),
+                "--pid-file",
+                pidFile.toString(),
+                "--bundle",
+                dir.toString(),
+                containerId(sandboxId));
+      }
+      int exitCode =
+          HostCommand.runDetached(run, ProcessBuilder.Redirect.DISCARD, OciCli.TIMEOUT, env);
       if (exitCode != 0) {
         throw new SandboxRuntimeException(
-            "runc run "
+            (image == null ? "runc run " : "runc restore ")
                 + containerId(sandboxId)
                 + " failed (exit "
                 + exitCode
@@ -147,8 +202,103 @@ public final class RuncRuntime implements SandboxRuntime {
       int pid = Integer.parseInt(Files.readString(pidFile).strip());
       return new RuntimeSandbox(sandboxId, SandboxState.RUNNING, pid);
     } catch (IOException | RuntimeException e) {
+      if (upper != null) {
+        try {
+          runc.delete(sandboxId);
+        } catch (RuntimeException deleteFailed) {
+          e.addSuppressed(deleteFailed);
+        }
+        OciBundle.giveBackUpper(dir, upper, consume, e);
+      }
       throw OciBundle.createFailed(sandboxId, e, () -> remove(sandboxId));
     }
+  }
+
+  /** runc with {@code --criu} and its global flags, then {@code args}. */
+  private List<String> criuCommand(String... args) {
+    List<String> command = new ArrayList<>(runc.command());
+    command.add(1, "--criu");
+    command.add(2, requireNonNull(criu, "criu").toString());
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private static Path criuConfig(Path dir) throws IOException {
+    Path config = dir.resolve("criu.conf");
+    Files.writeString(config, Criu.CONFIG);
+    return config;
+  }
+
+  @Override
+  public boolean canCheckpoint() {
+    return criu != null;
+  }
+
+  /**
+   * {@code runc checkpoint} through CRIU (the container's stdio is /dev/null, its network namespace
+   * external; established TCP connections are closed on restore). If it fails or times out and the
+   * container is left frozen, it is thawed ({@code runc resume}).
+   */
+  @Override
+  public void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(imageDir, "imageDir");
+    requireNonNull(timeout, "timeout");
+    if (criu == null) {
+      throw new UnsupportedOperationException("no CRIU 4.2+ on this host");
+    }
+    Path dir = sandboxDir(sandboxId);
+    Path work = dir.resolve("criu-dump");
+    HostCommand.Result result;
+    try {
+      Files.createDirectories(imageDir.getParent());
+      Files.createDirectory(imageDir);
+      DirectoryTree.delete(work);
+      List<String> args = new ArrayList<>(List.of("checkpoint"));
+      args.addAll(List.of("--image-path", imageDir.toString(), "--work-path", work.toString()));
+      if (leaveRunning) {
+        args.add("--leave-running");
+      }
+      args.add(containerId(sandboxId));
+      result =
+          HostCommand.run(
+              criuCommand(args.toArray(String[]::new)),
+              timeout,
+              Map.of("CRIU_CONFIG_FILE", criuConfig(dir).toString()));
+    } catch (IOException e) {
+      throw new SandboxRuntimeException(
+          "cannot checkpoint " + containerId(sandboxId) + ": " + e, e);
+    }
+    if (!result.succeeded()) {
+      runc.state(sandboxId)
+          .filter(state -> state.state() == SandboxState.PAUSED)
+          .ifPresent(frozen -> runc.run("resume", containerId(sandboxId)));
+      throw new SandboxRuntimeException(
+          "runc checkpoint "
+              + containerId(sandboxId)
+              + " failed: "
+              + result.error()
+              + criuErrors(work.resolve("dump.log")));
+    }
+  }
+
+  /** The "Error" lines of a CRIU log, for messages. */
+  private static String criuErrors(Path log) {
+    try {
+      List<String> errors =
+          Files.readAllLines(log).stream().filter(line -> line.contains("Error")).toList();
+      return errors.isEmpty() ? "" : " (CRIU: " + String.join("; ", errors) + ")";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  @Override
+  public void removeKeepingUpper(String sandboxId, Path upperTarget) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(upperTarget, "upperTarget");
+    runc.delete(sandboxId);
+    OciBundle.removeKeepingUpper(sandboxDir(sandboxId), cgroupDirs(sandboxId), upperTarget);
   }
 
   @Override

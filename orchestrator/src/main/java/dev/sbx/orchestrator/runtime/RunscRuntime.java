@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link SandboxRuntime} on gVisor's {@code runsc} CLI (tested with Debian's 20240729, systrap
@@ -70,7 +71,9 @@ public final class RunscRuntime implements SandboxRuntime {
                 "--root",
                 settings.stateRoot().toString(),
                 "--platform=" + settings.platform(),
-                "--overlay2=none"),
+                "--overlay2=none",
+                // a checkpoint with open TCP connections would otherwise fail and kill the sandbox
+                "--net-disconnect-ok"),
             settings.containerPrefix());
     this.limitSwap = OciBundle.hostLimitsSwap();
     this.envdOomScoreAdj = RuncRuntime.envdOomScoreAdj();
@@ -103,7 +106,19 @@ public final class RunscRuntime implements SandboxRuntime {
 
   @Override
   public RuntimeSandbox create(SandboxSpec spec) {
+    return start(requireNonNull(spec, "spec"), null, false, null);
+  }
+
+  @Override
+  public RuntimeSandbox restore(
+      SandboxSpec spec, Path upper, boolean consume, @Nullable Path image) {
     requireNonNull(spec, "spec");
+    requireNonNull(upper, "upper");
+    return start(spec, upper, consume, image);
+  }
+
+  private RuntimeSandbox start(
+      SandboxSpec spec, @Nullable Path upper, boolean consume, @Nullable Path image) {
     String sandboxId = spec.sandboxId();
     if (!Files.isDirectory(spec.envdDist().resolve("bin"))) {
       throw new IllegalArgumentException("not envd's directory (no bin/): " + spec.envdDist());
@@ -119,6 +134,9 @@ public final class RunscRuntime implements SandboxRuntime {
       if (netns != null) {
         Files.writeString(dir.resolve(NETNS_FILE), netns.toString());
         Files.writeString(dir.resolve(NETNS_RESTORE_FILE), addressesAndRoutes(netns));
+      }
+      if (upper != null) {
+        OciBundle.takeUpper(dir, upper, consume);
       }
       OciBundle.write(
           dir,
@@ -149,10 +167,14 @@ public final class RunscRuntime implements SandboxRuntime {
       run.addAll(runsc.command());
       // without a namespace of its own the sandbox gets no network at all, only gVisor's loopback
       run.add(netns != null ? "--network=sandbox" : "--network=none");
+      if (image == null) {
+        run.addAll(List.of("run", "--detach"));
+      } else {
+        // netstack comes back from the image; the namespace's address (put back before) is taken
+        run.addAll(List.of("restore", "--detach", "--image-path", image.toString()));
+      }
       run.addAll(
           List.of(
-              "run",
-              "--detach",
               "--pid-file",
               pidFile.toString(),
               "--bundle",
@@ -163,7 +185,7 @@ public final class RunscRuntime implements SandboxRuntime {
           HostCommand.runDetached(run, ProcessBuilder.Redirect.to(log.toFile()), OciCli.TIMEOUT);
       if (exitCode != 0) {
         throw new SandboxRuntimeException(
-            "runsc run "
+            (image == null ? "runsc run " : "runsc restore ")
                 + containerId(sandboxId)
                 + " failed (exit "
                 + exitCode
@@ -173,8 +195,66 @@ public final class RunscRuntime implements SandboxRuntime {
       int pid = Integer.parseInt(Files.readString(pidFile).strip());
       return new RuntimeSandbox(sandboxId, SandboxState.RUNNING, pid);
     } catch (IOException | RuntimeException e) {
+      if (upper != null) {
+        try {
+          if (Files.isDirectory(settings.stateRoot())) {
+            runsc.delete(sandboxId);
+          }
+          restoreNetwork(dir);
+        } catch (RuntimeException deleteFailed) {
+          e.addSuppressed(deleteFailed);
+        }
+        OciBundle.giveBackUpper(dir, upper, consume, e);
+      }
       throw OciBundle.createFailed(sandboxId, e, () -> remove(sandboxId));
     }
+  }
+
+  /** gVisor checkpoints every sandbox (memory, processes, netstack). */
+  @Override
+  public boolean canCheckpoint() {
+    return true;
+  }
+
+  /**
+   * {@code runsc checkpoint --compression=none}: the sentry's whole state; the rootfs's changes
+   * stay in the host overlay's upper directory ({@code --overlay2=none}). Open TCP connections are
+   * disconnected ({@code --net-disconnect-ok}, given at start).
+   */
+  @Override
+  public void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(imageDir, "imageDir");
+    requireNonNull(timeout, "timeout");
+    try {
+      Files.createDirectories(imageDir.getParent());
+      Files.createDirectory(imageDir);
+    } catch (IOException e) {
+      throw new SandboxRuntimeException("cannot create " + imageDir + ": " + e, e);
+    }
+    List<String> args = new ArrayList<>(runsc.command());
+    args.addAll(List.of("checkpoint", "--image-path", imageDir.toString(), "--compression=none"));
+    if (leaveRunning) {
+      args.add("--leave-running");
+    }
+    args.add(containerId(sandboxId));
+    HostCommand.Result result = HostCommand.run(args, timeout);
+    if (!result.succeeded()) {
+      throw new SandboxRuntimeException(
+          "runsc checkpoint " + containerId(sandboxId) + " failed: " + result.error());
+    }
+  }
+
+  @Override
+  public void removeKeepingUpper(String sandboxId, Path upperTarget) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(upperTarget, "upperTarget");
+    if (Files.isDirectory(settings.stateRoot())) {
+      runsc.delete(sandboxId);
+    }
+    Path dir = sandboxDir(sandboxId);
+    restoreNetwork(dir);
+    OciBundle.removeKeepingUpper(dir, cgroupDirs(sandboxId), upperTarget);
   }
 
   /**

@@ -1,8 +1,10 @@
 package dev.sbx.orchestrator.runtime;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An OCI runtime that runs sandboxes: each one a container with its own rootfs (the template below,
@@ -44,4 +46,38 @@ public interface SandboxRuntime {
    * files. Idempotent: removing an unknown or half-made sandbox removes what is left and succeeds.
    */
   void remove(String sandboxId);
+
+  // ---- pause, resume, snapshots: checkpoint and restore ----
+
+  /**
+   * Whether {@link #checkpoint} can save memory and processes on this host (runsc always; runc only
+   * with CRIU 4.2 or newer). When not, a pause keeps the files only.
+   */
+  boolean canCheckpoint();
+
+  /**
+   * Saves the memory, processes and kernel state of the running sandbox into {@code imageDir}
+   * (created; must not exist), killed after {@code timeout}. With {@code leaveRunning} the sandbox
+   * continues afterwards, else its processes are gone and {@link #removeKeepingUpper} removes the
+   * rest. On failure the sandbox keeps running where the runtime can resume it.
+   *
+   * @throws UnsupportedOperationException if {@link #canCheckpoint()} is false
+   * @throws SandboxRuntimeException if the checkpoint failed or timed out
+   */
+  void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout);
+
+  /**
+   * As {@link #remove}, but first moves the sandbox's overlay upper directory (its rootfs changes)
+   * to {@code upperTarget} (must not exist; on the same filesystem as the sandbox's directory).
+   */
+  void removeKeepingUpper(String sandboxId, Path upperTarget);
+
+  /**
+   * Creates and starts a sandbox on saved files: its overlay upper directory is {@code upper}
+   * (moved in when {@code consume}, else copied with {@code cp -a}, xattrs and whiteouts kept);
+   * when {@code image} is given its processes are restored from that checkpoint, else it boots as
+   * {@link #create} does. If it fails, a consumed upper directory is moved back to {@code upper}
+   * and everything else made for it is removed.
+   */
+  RuntimeSandbox restore(SandboxSpec spec, Path upper, boolean consume, @Nullable Path image);
 }
