@@ -56,6 +56,12 @@ abstract class PlatformSuite {
   private static final String DOMAIN = "sbx.test";
   private static final int LIMITED_CONCURRENCY = 2;
   private static final Duration SUITE_TIMEOUT = Duration.ofMinutes(15);
+
+  /**
+   * {@code -Dsbx.it.platform.only=pause}: only {@code platform/pause.test.mjs} (while iterating).
+   */
+  private static final String ONLY = System.getProperty("sbx.it.platform.only", "");
+
   private static final NodeProject JS =
       NodeProject.at(Path.of(System.getProperty("sbx.it.js", "js")));
 
@@ -192,6 +198,7 @@ abstract class PlatformSuite {
       files
           .map(p -> p.getFileName().toString())
           .filter(n -> n.endsWith(".test.mjs"))
+          .filter(n -> ONLY.isEmpty() || n.equals(ONLY + ".test.mjs"))
           .sorted()
           .forEach(n -> command.add("platform/" + n));
     }
