@@ -116,10 +116,12 @@ describe(`pause, resume, snapshots and fork (${SDK_LABEL})`, { skip: TEMPLATE !=
   })
 
   test('autoPause at the timeout, then a request through the proxy resumes it and is served', async () => {
-    const sandbox = await sandboxes.create({ timeoutMs: 20_000, lifecycle: { onTimeout: 'pause', autoResume: true } })
+    const sandbox = await sandboxes.create({ timeoutMs: 120_000, lifecycle: { onTimeout: 'pause', autoResume: true } })
     const info = await Sandbox.getInfo(sandbox.sandboxId)
     assert.deepEqual(info.lifecycle, { onTimeout: 'pause', autoResume: true })
     const { first } = await startServers(sandbox)
+    // a short timeout from now (the create's is long so that the servers start in time)
+    await sandbox.setTimeout(3_000)
 
     await until(async () => (await Sandbox.getInfo(sandbox.sandboxId)).state === 'paused', 'the auto-pause', {
       timeoutMs: 90_000,
