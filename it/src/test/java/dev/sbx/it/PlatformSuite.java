@@ -173,6 +173,15 @@ abstract class PlatformSuite {
       assertThat(sandbox.files().read("/home/user/java.txt")).isEqualTo("from java");
       assertThat(sandbox.isRunning()).isTrue();
 
+      // pause and resume in place (nothing of the user's runs: see pause.test.mjs on CRIU)
+      assertThat(sandbox.pause()).isTrue();
+      assertThat(sandbox.isRunning()).isFalse();
+      assertThat(sandbox.getInfo().state()).isEqualTo(SandboxState.PAUSED);
+      assertThat(sandbox.pause()).isFalse();
+      sandbox.connect(Duration.ofMinutes(2));
+      assertThat(sandbox.isRunning()).isTrue();
+      assertThat(sandbox.files().read("/home/user/java.txt")).isEqualTo("from java");
+
       SandboxInfo info = sandbox.getInfo();
       assertThat(info.sandboxId()).isEqualTo(id);
       assertThat(info.state()).isEqualTo(SandboxState.RUNNING);

@@ -89,7 +89,7 @@ class SandboxPersistenceTest {
     assertThat(connect.pathAndQuery()).isEqualTo("/v2/sandboxes/isb1/connect");
     assertJson(connect.body(), "{\"timeout\":90}");
     api.reply(404, "{\"code\":404,\"message\":\"gone\"}");
-    assertThatThrownBy(() -> s.connect(null))
+    assertThatThrownBy(() -> s.connect((Duration) null))
         .isInstanceOf(NotFoundException.class)
         .hasMessageContaining("Paused sandbox isb1 not found");
     s.disconnect();
