@@ -36,6 +36,12 @@ export class Sandboxes {
     return sandbox
   }
 
+  /** Adds a sandbox made elsewhere (a fork, one from a snapshot) to those `killAll` removes. */
+  adopt(sandbox) {
+    this.#ids.add(sandbox.sandboxId)
+    return sandbox
+  }
+
   async killAll() {
     for (const id of this.#ids) await Sandbox.kill(id).catch(() => {})
     this.#ids.clear()

@@ -10,6 +10,7 @@ import dev.sbx.api.node.NodeRegistry;
 import dev.sbx.api.sandbox.SandboxLifecycle;
 import dev.sbx.api.sandbox.SandboxMetrics;
 import dev.sbx.api.sandbox.SandboxRoutes;
+import dev.sbx.api.sandbox.SandboxSnapshots;
 import dev.sbx.api.sandbox.Tokens;
 import dev.sbx.api.store.ApiKey;
 import dev.sbx.api.store.CreatedApiKey;
@@ -19,6 +20,10 @@ import dev.sbx.api.store.Store;
 import dev.sbx.api.store.Team;
 import dev.sbx.api.template.Templates;
 import dev.sbx.proxy.catalog.Catalog;
+import dev.sbx.proxy.catalog.CatalogEntry;
+import dev.sbx.proxy.resume.ResumeRequest;
+import dev.sbx.proxy.resume.ResumeResult;
+import dev.sbx.proxy.resume.SandboxResumer;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -35,6 +40,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +66,7 @@ public final class ApiServer implements AutoCloseable {
   private final Store store;
   private final NodeRegistry nodes;
   private final SandboxLifecycle lifecycle;
+  private final SandboxSnapshots snapshots;
   private final Authenticator authenticator;
   private final RateLimiter rateLimiter = new RateLimiter(System::nanoTime);
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
@@ -80,7 +87,9 @@ public final class ApiServer implements AutoCloseable {
             config.channels(),
             config.envdVersion(),
             config.nodeCheckInterval());
-    this.lifecycle = new SandboxLifecycle(store, nodes, catalog, new Tokens(config.tokenSeed()));
+    Tokens tokens = new Tokens(config.tokenSeed());
+    this.lifecycle = new SandboxLifecycle(store, nodes, catalog, tokens);
+    this.snapshots = new SandboxSnapshots(store, nodes, catalog, tokens, lifecycle);
     nodes.listener(lifecycle);
     this.openApi = resource("openapi.yml");
     this.vertx = Vertx.vertx();
@@ -157,6 +166,14 @@ public final class ApiServer implements AutoCloseable {
     return store;
   }
 
+  /**
+   * Auto-resume for a client proxy in this JVM (single-node {@code sbx up}): the decision of {@link
+   * SandboxLifecycle#autoResume}, made on a virtual thread.
+   */
+  public SandboxResumer sandboxResumer() {
+    return request -> CompletableFuture.supplyAsync(() -> lifecycle.autoResume(request), workers);
+  }
+
   /** Checks every node now (blocking); tests use it instead of waiting for the interval. */
   public void checkNodes() {
     nodes.checkAll();
@@ -174,7 +191,13 @@ public final class ApiServer implements AutoCloseable {
     Templates templates = new Templates(store);
     SandboxRoutes sandboxes =
         new SandboxRoutes(
-            store, nodes, lifecycle, templates, new SandboxMetrics(nodes), config.domain());
+            store,
+            nodes,
+            lifecycle,
+            templates,
+            new SandboxMetrics(nodes),
+            snapshots,
+            config.domain());
 
     authed(router, HttpMethod.POST, "/sandboxes", (ctx, c) -> sandboxes.create(ctx, c, false));
     authed(router, HttpMethod.POST, "/v2/sandboxes", (ctx, c) -> sandboxes.create(ctx, c, true));
@@ -199,6 +222,10 @@ public final class ApiServer implements AutoCloseable {
     authed(router, HttpMethod.GET, "/v2/sandboxes/:sandboxID/logs", sandboxes::logsV2);
     authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/pause", sandboxes::pause);
     authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/resume", sandboxes::resume);
+    authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/snapshots", sandboxes::createSnapshot);
+    authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/fork", sandboxes::fork);
+    authed(router, HttpMethod.GET, "/snapshots", sandboxes::listSnapshots);
+    authed(router, HttpMethod.DELETE, "/templates/:templateID", sandboxes::deleteTemplate);
 
     authed(router, HttpMethod.GET, "/templates", (ctx, c) -> templates.list(c));
     authed(
@@ -218,6 +245,9 @@ public final class ApiServer implements AutoCloseable {
     router
         .delete("/admin/teams/:teamID/api-keys/:keyID")
         .handler(ctx -> admin(ctx, this::adminRevokeKey));
+    router
+        .post("/admin/sandboxes/:sandboxID/auto-resume")
+        .handler(ctx -> admin(ctx, this::adminAutoResume));
 
     router.errorHandler(
         404,
@@ -416,6 +446,50 @@ public final class ApiServer implements AutoCloseable {
           "API key '" + dev.sbx.api.http.Params.path(ctx, "keyID") + "' not found");
     }
     return Reply.noContent();
+  }
+
+  /**
+   * {@code POST /admin/sandboxes/{id}/auto-resume} {@code {port, trafficAccessToken?,
+   * envdAccessToken?}}: what a cluster's client proxy asks ({@code HttpSandboxResumer}). 200 with
+   * the route, or E2B-shaped errors: 404 not resumable by traffic, 403 wrong token, 409 still
+   * transitioning, 429 the team's limit, 502 the resume failed.
+   */
+  private Reply adminAutoResume(RoutingContext ctx) {
+    String sandboxId =
+        dev.sbx.api.sandbox.SandboxIds.fromPath(dev.sbx.api.http.Params.path(ctx, "sandboxID"));
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), false);
+    Integer port = body.integer("port");
+    if (port == null || port < 1 || port > 65535) {
+      throw ApiException.validation("port must be between 1 and 65535");
+    }
+    ResumeResult result =
+        lifecycle.autoResume(
+            new ResumeRequest(
+                sandboxId,
+                port,
+                body.string("trafficAccessToken"),
+                body.string("envdAccessToken")));
+    CatalogEntry route = result.route();
+    if (route != null) {
+      return Reply.json(
+          200,
+          new JsonObject()
+              .put("sandboxID", route.sandboxId())
+              .put("nodeID", route.nodeId())
+              .put("nodeProxyHost", route.nodeProxyHost())
+              .put("nodeProxyPort", route.nodeProxyPort())
+              .put("trafficAccessToken", route.trafficAccessToken())
+              .put("envdAccessToken", route.envdAccessToken()));
+    }
+    int status =
+        switch (result.outcome()) {
+          case NOT_FOUND -> 404;
+          case FORBIDDEN -> 403;
+          case TRANSITIONING -> 409;
+          case LIMIT_REACHED -> 429;
+          case FAILED, RESUMED -> 502;
+        };
+    throw new ApiException(status, result.message());
   }
 
   private static JsonObject keyJson(ApiKey k) {

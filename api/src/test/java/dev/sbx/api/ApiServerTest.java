@@ -193,9 +193,7 @@ class ApiServerTest {
     assertThat(sample.getLong("memTotal")).isEqualTo(536870912L);
     assertThat(owner.lastMetricsToken).isEqualTo(sandbox.getString("envdAccessToken"));
 
-    // pause is not implemented: never a fake success; resume of a running one is E2B's 409
-    assertError(
-        authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":true}"), 400, "Error pausing");
+    // resume of a running one is E2B's 409 (pause and resume: PauseApiTest)
     assertError(
         authed("POST", "/sandboxes/" + id + "/resume", "{}"),
         409,
@@ -367,10 +365,6 @@ class ApiServerTest {
         authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"secure\":\"yes\"}"),
         400,
         "validation error");
-    assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"autoPause\":true}"),
-        400,
-        "autoPause is not supported");
     assertError(
         authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"autoPauseMemory\":false}"),
         400,
@@ -613,6 +607,10 @@ class ApiServerTest {
             "/v2/sandboxes/{sandboxID}/logs:",
             "/sandboxes/{sandboxID}/pause:",
             "/sandboxes/{sandboxID}/resume:",
+            "/sandboxes/{sandboxID}/snapshots:",
+            "/sandboxes/{sandboxID}/fork:",
+            "/snapshots:",
+            "/admin/sandboxes/{sandboxID}/auto-resume:",
             "/templates:",
             "/templates/{templateID}:",
             "/templates/aliases/{alias}:",

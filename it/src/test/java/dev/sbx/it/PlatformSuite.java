@@ -56,6 +56,12 @@ abstract class PlatformSuite {
   private static final String DOMAIN = "sbx.test";
   private static final int LIMITED_CONCURRENCY = 2;
   private static final Duration SUITE_TIMEOUT = Duration.ofMinutes(15);
+
+  /**
+   * {@code -Dsbx.it.platform.only=pause}: only {@code platform/pause.test.mjs} (while iterating).
+   */
+  private static final String ONLY = System.getProperty("sbx.it.platform.only", "");
+
   private static final NodeProject JS =
       NodeProject.at(Path.of(System.getProperty("sbx.it.js", "js")));
 
@@ -167,6 +173,15 @@ abstract class PlatformSuite {
       assertThat(sandbox.files().read("/home/user/java.txt")).isEqualTo("from java");
       assertThat(sandbox.isRunning()).isTrue();
 
+      // pause and resume in place (nothing of the user's runs: see pause.test.mjs on CRIU)
+      assertThat(sandbox.pause()).isTrue();
+      assertThat(sandbox.isRunning()).isFalse();
+      assertThat(sandbox.getInfo().state()).isEqualTo(SandboxState.PAUSED);
+      assertThat(sandbox.pause()).isFalse();
+      sandbox.connect(Duration.ofMinutes(2));
+      assertThat(sandbox.isRunning()).isTrue();
+      assertThat(sandbox.files().read("/home/user/java.txt")).isEqualTo("from java");
+
       SandboxInfo info = sandbox.getInfo();
       assertThat(info.sandboxId()).isEqualTo(id);
       assertThat(info.state()).isEqualTo(SandboxState.RUNNING);
@@ -192,6 +207,7 @@ abstract class PlatformSuite {
       files
           .map(p -> p.getFileName().toString())
           .filter(n -> n.endsWith(".test.mjs"))
+          .filter(n -> ONLY.isEmpty() || n.equals(ONLY + ".test.mjs"))
           .sorted()
           .forEach(n -> command.add("platform/" + n));
     }

@@ -4,6 +4,9 @@ import dev.sbx.proxy.catalog.Catalog;
 import dev.sbx.proxy.catalog.CatalogEntry;
 import dev.sbx.proxy.forward.Route;
 import dev.sbx.proxy.forward.Router;
+import dev.sbx.proxy.resume.ResumeRequest;
+import dev.sbx.proxy.resume.ResumeResult;
+import dev.sbx.proxy.resume.SandboxResumer;
 import dev.sbx.proxy.routing.EnvdControlRoutes;
 import dev.sbx.proxy.routing.ProxyError;
 import dev.sbx.proxy.routing.SandboxTarget;
@@ -24,19 +27,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client proxy's routing (E2B wire protocol §3.2 step 1): the node that runs the sandbox, from
- * the catalog. Unknown and paused sandboxes get the 502 "not found" (auto-resume is not built),
- * transitioning ones the 409, and requests to a non-envd port of a sandbox with a traffic token the
- * 403 unless they carry that token.
+ * The client proxy's routing (E2B wire protocol §3.2 steps 1 and 2): the node that runs the
+ * sandbox, from the catalog. Unknown sandboxes get the 502 "not found". A paused or transitioning
+ * sandbox is handed to the {@link SandboxResumer} when there is one (auto-resume: the request
+ * waits, body paused, until the sandbox runs and is then forwarded; the resumer's refusals become
+ * E2B's 502/403/409/429); without one, paused gives the 502 and transitioning the 409. Requests to
+ * a non-envd port of a sandbox with a traffic token get the 403 unless they carry that token.
  */
 final class CatalogRouter implements Router {
 
   private static final Logger LOG = LoggerFactory.getLogger(CatalogRouter.class);
 
+  /** envd's X-Access-Token, which auto-resume checks on envd's port. */
+  static final String ENVD_TOKEN_HEADER = "X-Access-Token";
+
   private final Catalog catalog;
+  private final @Nullable SandboxResumer resumer;
 
   CatalogRouter(Catalog catalog) {
+    this(catalog, null);
+  }
+
+  CatalogRouter(Catalog catalog, @Nullable SandboxResumer resumer) {
     this.catalog = catalog;
+    this.resumer = resumer;
   }
 
   @Override
@@ -56,15 +70,66 @@ final class CatalogRouter implements Router {
       } catch (RuntimeException e) {
         return Future.succeededFuture(unavailable(target, e));
       }
-      return Future.succeededFuture(decide(target, request, entry));
+      return decideOrResume(target, request, entry);
     }
     Future<Optional<CatalogEntry>> later = onCurrentContext(found);
     return later.transform(
         answered ->
-            Future.succeededFuture(
-                answered.succeeded()
-                    ? decide(target, request, answered.result())
-                    : unavailable(target, answered.cause())));
+            answered.succeeded()
+                ? decideOrResume(target, request, answered.result())
+                : Future.succeededFuture(unavailable(target, answered.cause())));
+  }
+
+  private Future<Route> decideOrResume(
+      SandboxTarget target, HttpServerRequest request, Optional<CatalogEntry> entry) {
+    SandboxResumer current = resumer;
+    if (current == null
+        || entry.isEmpty()
+        || entry.get().state() == CatalogEntry.RouteState.RUNNING) {
+      return Future.succeededFuture(decide(target, request, entry));
+    }
+    ResumeRequest ask =
+        new ResumeRequest(
+            target.sandboxId(),
+            target.port(),
+            request.getHeader(ProxyError.TRAFFIC_TOKEN_HEADER),
+            request.getHeader(ENVD_TOKEN_HEADER));
+    CompletionStage<ResumeResult> resumed;
+    try {
+      resumed = current.resume(ask);
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(resumeFailed(target, e));
+    }
+    return onCurrentContext(resumed)
+        .transform(
+            answered ->
+                Future.succeededFuture(
+                    answered.succeeded()
+                        ? afterResume(target, request, answered.result())
+                        : resumeFailed(target, answered.cause())));
+  }
+
+  private static Route resumeFailed(SandboxTarget target, Throwable failure) {
+    LOG.warn("auto-resume of sandbox {} failed", target.sandboxId(), failure);
+    return new Route.Refused(
+        ProxyError.resumeFailed(target.sandboxId(), "The sandbox could not be resumed"));
+  }
+
+  static Route afterResume(SandboxTarget target, HttpServerRequest request, ResumeResult result) {
+    String sandboxId = target.sandboxId();
+    CatalogEntry route = result.route();
+    return switch (result.outcome()) {
+      case RESUMED ->
+          route == null
+              ? new Route.Refused(ProxyError.sandboxNotFound(sandboxId))
+              : running(target, request, route);
+      case NOT_FOUND -> new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
+      case FORBIDDEN -> new Route.Refused(ProxyError.resumeForbidden(sandboxId));
+      case TRANSITIONING -> new Route.Refused(ProxyError.transitioning(sandboxId));
+      case LIMIT_REACHED ->
+          new Route.Refused(ProxyError.resumeLimitReached(sandboxId, result.message()));
+      case FAILED -> new Route.Refused(ProxyError.resumeFailed(sandboxId, result.message()));
+    };
   }
 
   /**
@@ -165,7 +230,7 @@ final class CatalogRouter implements Router {
     }
     CatalogEntry entry = found.get();
     return switch (entry.state()) {
-      // no auto-resume yet: a paused sandbox is "not found", as E2B answers without auto-resume
+      // without a resumer a paused sandbox is "not found", as E2B answers without auto-resume
       case PAUSED -> new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
       case TRANSITIONING -> new Route.Refused(ProxyError.transitioning(sandboxId));
       case RUNNING -> running(target, request, entry);

@@ -6,6 +6,7 @@ import dev.sbx.proxy.catalog.Catalog;
 import dev.sbx.proxy.forward.ExchangeListener;
 import dev.sbx.proxy.forward.ForwardingProxy;
 import dev.sbx.proxy.forward.ForwardingSettings;
+import dev.sbx.proxy.resume.SandboxResumer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -29,11 +30,12 @@ import org.slf4j.LoggerFactory;
  * headers, path and query and setting {@code X-Forwarded-For/-Proto/-Host}. Bodies, Connect streams
  * and WebSockets stream through without buffering.
  *
- * <p>Answers itself: 400 (plain text) for a host or headers naming no sandbox, 404 for envd's
- * control routes, 502 for unknown or paused sandboxes (auto-resume is not built) and unreachable
- * nodes, 409 while a sandbox is transitioning, 403 for a missing or wrong {@code
- * e2b-traffic-access-token} on a non-envd port of a sandbox that has one; JSON for programs, a
- * small HTML page for browsers.
+ * <p>With a {@link SandboxResumer}, a request for a paused sandbox resumes it (auto-resume, §3.2
+ * step 2) and is forwarded once it runs. Answers itself: 400 (plain text) for a host or headers
+ * naming no sandbox, 404 for envd's control routes, 502 for unknown sandboxes, paused ones that may
+ * not resume on traffic, and unreachable nodes, 409 while a sandbox is transitioning, 403 for a
+ * wrong token on auto-resume or a missing or wrong {@code e2b-traffic-access-token} on a non-envd
+ * port of a sandbox that has one; JSON for programs, a small HTML page for browsers.
  *
  * <p>A second listener on {@code healthPort} serves {@code GET /health} (200 {@code
  * {"status":"healthy"}}, 503 once closing) and {@code GET /metrics} (Prometheus text).
@@ -62,6 +64,17 @@ public final class ClientProxy implements AutoCloseable {
    * @throws IllegalStateException when a port cannot be bound or the TLS files cannot be read
    */
   public static ClientProxy start(ClientProxySettings settings, Catalog catalog) {
+    return start(settings, catalog, null);
+  }
+
+  /**
+   * Starts the proxy with auto-resume through {@code resumer} (null: none, paused sandboxes get the
+   * 502 "not found"). The catalog and the resumer stay the caller's.
+   *
+   * @throws IllegalStateException when a port cannot be bound or the TLS files cannot be read
+   */
+  public static ClientProxy start(
+      ClientProxySettings settings, Catalog catalog, @Nullable SandboxResumer resumer) {
     requireNonNull(settings, "settings");
     requireNonNull(catalog, "catalog");
     Vertx vertx = Vertx.vertx();
@@ -88,7 +101,7 @@ public final class ClientProxy implements AutoCloseable {
                   settings.maxConnectionsPerNode(),
                   true,
                   settings.tls()),
-              new CatalogRouter(catalog),
+              new CatalogRouter(catalog, resumer),
               listener);
       HttpServer health =
           vertx

@@ -11,6 +11,7 @@ import dev.sbx.sdk.internal.EnvdCommands;
 import dev.sbx.sdk.internal.EnvdFilesystem;
 import dev.sbx.sdk.internal.EnvdPty;
 import dev.sbx.sdk.internal.EnvdVersion;
+import dev.sbx.sdk.internal.PersistenceApi;
 import dev.sbx.sdk.pty.Pty;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -355,6 +356,118 @@ public final class Sandbox implements AutoCloseable {
   public String downloadUrl(
       String path, @Nullable String user, @Nullable Duration signatureExpiration) {
     return files.downloadUrl(path, user, signatureExpiration);
+  }
+
+  // ---- pause, resume, snapshots and fork (E2B's persistence API)
+
+  /**
+   * Pauses a sandbox with its memory ({@code POST /sandboxes/{id}/pause}); false if paused already.
+   */
+  public static boolean pause(String sandboxId, ConnectionConfig config) {
+    return pause(sandboxId, true, config);
+  }
+
+  /**
+   * Pauses a sandbox: with {@code keepMemory} its processes and memory are kept and go on after
+   * {@link #connect}; without, only its files (a cold boot on resume). True when paused, false when
+   * it was paused already (409). Does nothing (true) in debug mode.
+   *
+   * @throws NotFoundException when there is no such sandbox
+   */
+  public static boolean pause(String sandboxId, boolean keepMemory, ConnectionConfig config) {
+    requireNonNull(sandboxId, "sandboxId");
+    if (config.debug()) {
+      return true;
+    }
+    return new PersistenceApi(config).pause(sandboxId, keepMemory);
+  }
+
+  /** Pauses this sandbox with its memory; false if it was paused already. */
+  public boolean pause() {
+    return pause(sandboxId, true, config);
+  }
+
+  /** Pauses this sandbox, with or without its memory; false if it was paused already. */
+  public boolean pause(boolean keepMemory) {
+    return pause(sandboxId, keepMemory, config);
+  }
+
+  /**
+   * Resumes this sandbox if it is paused, or extends its timeout if it runs ({@code POST
+   * /v2/sandboxes/{id}/connect}); this object stays usable (same ID and tokens).
+   *
+   * @param timeout the new timeout from now, or null for the server's default
+   */
+  public Sandbox connect(@Nullable Duration timeout) {
+    if (!config.debug()) {
+      api.connect(sandboxId, timeout);
+    }
+    return this;
+  }
+
+  /** Snapshots a sandbox ({@code POST /sandboxes/{id}/snapshots}); it keeps running. */
+  public static SnapshotInfo createSnapshot(
+      String sandboxId, @Nullable String name, ConnectionConfig config) {
+    requireNonNull(sandboxId, "sandboxId");
+    PersistenceApi.Snapshot snapshot = new PersistenceApi(config).createSnapshot(sandboxId, name);
+    return new SnapshotInfo(snapshot.snapshotId(), snapshot.names());
+  }
+
+  /** Snapshots this sandbox without a name. */
+  public SnapshotInfo createSnapshot() {
+    return createSnapshot(sandboxId, null, config);
+  }
+
+  /** Snapshots this sandbox under {@code name}: {@link #create(String)} takes the name too. */
+  public SnapshotInfo createSnapshot(String name) {
+    return createSnapshot(sandboxId, requireNonNull(name, "name"), config);
+  }
+
+  /** Lists the team's snapshots, or those of one sandbox ({@code GET /snapshots}). */
+  public static SnapshotPaginator listSnapshots(
+      @Nullable String sandboxId, @Nullable Integer limit, ConnectionConfig config) {
+    return new SnapshotPaginator(new PersistenceApi(config), sandboxId, limit);
+  }
+
+  /** Lists the snapshots of this sandbox. */
+  public SnapshotPaginator listSnapshots() {
+    return listSnapshots(sandboxId, null, config);
+  }
+
+  /** Deletes a snapshot ({@code DELETE /templates/{snapshotId}}); false if there was none. */
+  public static boolean deleteSnapshot(String snapshotId, ConnectionConfig config) {
+    requireNonNull(snapshotId, "snapshotId");
+    return new PersistenceApi(config).deleteSnapshot(snapshotId);
+  }
+
+  /**
+   * Forks a sandbox ({@code POST /sandboxes/{id}/fork}): it is checkpointed in place and {@code
+   * count} (1..100) new sandboxes start from the checkpoint, each with the parent's files and
+   * memory, its own ID and tokens. One result per child, a sandbox or its error.
+   *
+   * @param timeout the children's timeout, or null for the server's default (15 s)
+   */
+  public static List<ForkResult> fork(
+      String sandboxId, int count, @Nullable Duration timeout, ConnectionConfig config) {
+    requireNonNull(sandboxId, "sandboxId");
+    if (count < 1 || count > 100) {
+      throw new InvalidArgumentException("count must be between 1 and 100, got " + count);
+    }
+    List<ForkResult> results = new java.util.ArrayList<>();
+    for (PersistenceApi.ForkChild child :
+        new PersistenceApi(config).fork(sandboxId, count, timeout)) {
+      ApiClient.SandboxHandle handle = child.sandbox();
+      results.add(
+          handle != null
+              ? new ForkResult(of(config, handle), null)
+              : new ForkResult(null, child.error()));
+    }
+    return List.copyOf(results);
+  }
+
+  /** Forks this sandbox into {@code count} new ones. */
+  public List<ForkResult> fork(int count, @Nullable Duration timeout) {
+    return fork(sandboxId, count, timeout, config);
   }
 
   /**

@@ -38,6 +38,12 @@ public final class ApiException extends RuntimeException {
     return new ApiException(404, message);
   }
 
+  /** The message of the error body (never null). */
+  public String message() {
+    String message = getMessage();
+    return message == null ? "" : message;
+  }
+
   public int status() {
     return status;
   }

@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * @param allowOut IPv4 CIDRs the sandbox may reach even when denied otherwise
  * @param denyOut IPv4 CIDRs it may not reach ({@code 0.0.0.0/0}: no internet)
  * @param networkJson the {@code network} object as given, kept for {@code GET}
+ * @param autoPause pause instead of kill at the end time
+ * @param autoPauseMemory whether that pause keeps memory
  */
 public record NewSandbox(
     String template,
@@ -23,6 +25,8 @@ public record NewSandbox(
     List<String> allowOut,
     List<String> denyOut,
     @Nullable String networkJson,
+    boolean autoPause,
+    boolean autoPauseMemory,
     boolean autoResume,
     Map<String, String> metadata,
     Map<String, String> envVars) {}

@@ -8,6 +8,7 @@ import dev.sbx.api.node.NodeRegistry;
 import dev.sbx.api.store.SandboxEvent;
 import dev.sbx.api.store.SandboxRecord;
 import dev.sbx.api.store.SandboxState;
+import dev.sbx.api.store.SnapshotRecord;
 import dev.sbx.api.store.Store;
 import dev.sbx.api.store.TemplateRecord;
 import dev.sbx.api.template.Templates;
@@ -42,6 +43,7 @@ public final class SandboxRoutes {
   private final SandboxLifecycle lifecycle;
   private final Templates templates;
   private final SandboxMetrics metrics;
+  private final SandboxSnapshots snapshots;
   private final @Nullable String domain;
 
   public SandboxRoutes(
@@ -50,12 +52,14 @@ public final class SandboxRoutes {
       SandboxLifecycle lifecycle,
       Templates templates,
       SandboxMetrics metrics,
+      SandboxSnapshots snapshots,
       @Nullable String domain) {
     this.store = store;
     this.nodes = nodes;
     this.lifecycle = lifecycle;
     this.templates = templates;
     this.metrics = metrics;
+    this.snapshots = snapshots;
     this.domain = domain;
   }
 
@@ -98,10 +102,6 @@ public final class SandboxRoutes {
     if (Boolean.FALSE.equals(autoPauseMemory) && autoResume) {
       throw ApiException.badRequest("autoPauseMemory=false cannot be combined with autoResume");
     }
-    if (Boolean.TRUE.equals(autoPause)) {
-      throw ApiException.badRequest(
-          "autoPause is not supported: sbx cannot pause sandboxes yet (use onTimeout 'kill')");
-    }
     Boolean internet = body.bool("allow_internet_access");
     Map<String, String> metadata = body.stringMap("metadata");
     Map<String, String> envVars = body.stringMap("envVars");
@@ -133,7 +133,11 @@ public final class SandboxRoutes {
           "You cannot create a sandbox without public access unless you enable secure envd"
               + " access via 'secure' flag.");
     }
-    Templates.Resolved resolved = templates.resolve(caller, template);
+    Optional<SnapshotRecord> snapshot = snapshots.resolve(caller, template);
+    Templates.Resolved resolved =
+        snapshot.isPresent()
+            ? new Templates.Resolved(fromSnapshot(snapshot.get()), null)
+            : templates.resolve(caller, template);
     TemplateRecord record = resolved.template();
     if (secure && compareVersions(record.envdVersion(), "0.2.0") < 0) {
       throw ApiException.badRequest(
@@ -149,11 +153,31 @@ public final class SandboxRoutes {
             allowOut,
             denyOut,
             networkJson,
+            Boolean.TRUE.equals(autoPause),
+            autoPauseMemory == null || autoPauseMemory,
             autoResume,
             metadata,
             envVars);
-    SandboxRecord sandbox = lifecycle.create(caller, request, record, resolved.alias());
+    SandboxRecord sandbox =
+        lifecycle.create(caller, request, record, resolved.alias(), snapshot.orElse(null));
     return Reply.json(201, started(sandbox));
+  }
+
+  /** What a sandbox made from a snapshot has: its template, resources and envd version. */
+  private static TemplateRecord fromSnapshot(SnapshotRecord s) {
+    return new TemplateRecord(
+        s.templateId(),
+        s.teamId(),
+        false,
+        List.of(),
+        s.cpuCount(),
+        s.memoryMb(),
+        s.diskSizeMb(),
+        s.envdVersion(),
+        s.createdAt(),
+        s.createdAt(),
+        null,
+        0);
   }
 
   private static List<String> cidrs(List<String> values, String field) {
@@ -213,22 +237,35 @@ public final class SandboxRoutes {
     return json;
   }
 
+  /**
+   * A {@code ListedSandbox}. A paused sandbox has {@code state: "paused"} and {@code endAt} = the
+   * time it was paused, plus sbx's {@code sbxMemoryKept} (whether its processes were kept).
+   */
   private static JsonObject listed(SandboxRecord s) {
+    boolean paused = s.shownPaused();
+    Instant pausedAt = s.pausedAt();
+    Instant endAt =
+        paused
+            ? (pausedAt == null || s.state() == SandboxState.PAUSING ? s.endAt() : pausedAt)
+            : s.endAt();
     JsonObject json =
         new JsonObject()
             .put("templateID", s.templateId())
             .put("sandboxID", s.id())
             .put("clientID", SandboxLifecycle.CLIENT_ID)
             .put("startedAt", s.startedAt().toString())
-            .put("endAt", s.endAt().toString())
+            .put("endAt", endAt.toString())
             .put("cpuCount", s.cpuCount())
             .put("memoryMB", s.memoryMb())
             .put("diskSizeMB", s.diskSizeMb())
             .put("envdVersion", s.envdVersion())
-            .put("state", "running")
+            .put("state", paused ? "paused" : "running")
             .put("metadata", new JsonObject(new LinkedHashMap<>(s.metadata())));
     if (s.alias() != null) {
       json.put("alias", s.alias());
+    }
+    if (paused && s.memoryKept() != null) {
+      json.put("sbxMemoryKept", s.memoryKept());
     }
     return json;
   }
@@ -255,14 +292,18 @@ public final class SandboxRoutes {
     if ((long) timeout > maxHours * 3600L) {
       throw ApiException.badRequest("Timeout cannot be greater than " + maxHours + " hours");
     }
-    SandboxRecord sandbox = lifecycle.changeEnd(caller, id, timeout, true);
-    return Reply.json(200, started(sandbox));
+    if (body.has("memory") && Boolean.FALSE.equals(body.bool("memory"))) {
+      // onResume "reboot" (2.51): E2B documents it as not implemented server-side either
+      throw ApiException.badRequest("Resuming with memory=false (a reboot) is not supported");
+    }
+    SandboxLifecycle.Started result = lifecycle.resume(caller, id, timeout, true);
+    return Reply.json(result.created() ? 201 : 200, started(result.sandbox()));
   }
 
   // get, kill, timeout, refresh
 
   public Reply get(RoutingContext ctx, Caller caller) {
-    SandboxRecord s = lifecycle.running(caller, id(ctx));
+    SandboxRecord s = lifecycle.visible(caller, id(ctx));
     JsonObject json = listed(s).put("domain", domain);
     if (s.envdAccessToken() != null) {
       json.put("envdAccessToken", s.envdAccessToken());
@@ -272,7 +313,10 @@ public final class SandboxRoutes {
       json.put("network", new JsonObject(s.networkJson()));
     }
     json.put(
-        "lifecycle", new JsonObject().put("autoResume", s.autoResume()).put("onTimeout", "kill"));
+        "lifecycle",
+        new JsonObject()
+            .put("autoResume", s.autoResume())
+            .put("onTimeout", s.autoPause() ? "pause" : "kill"));
     return Reply.json(200, json);
   }
 
@@ -307,32 +351,148 @@ public final class SandboxRoutes {
     return Reply.noContent();
   }
 
-  // pause and resume: not implemented by sbx yet
+  // pause and resume (§1.4, §5.4)
 
+  /**
+   * {@code POST /sandboxes/{id}/pause}: 204, with sbx's header {@code X-Sbx-Memory-Kept} saying
+   * whether memory and processes were kept (a runtime that cannot checkpoint keeps the files only).
+   */
   public Reply pause(RoutingContext ctx, Caller caller) {
     String id = id(ctx);
-    JsonBody.parse(ctx.body().buffer(), true).bool("memory");
-    lifecycle.running(caller, id);
-    throw ApiException.badRequest(
-        "Error pausing sandbox - sbx cannot pause sandboxes yet; sandbox '"
-            + id
-            + "' keeps running");
+    Boolean memory = JsonBody.parse(ctx.body().buffer(), true).bool("memory");
+    SandboxRecord paused = lifecycle.pause(caller, id, memory == null || memory);
+    return Reply.noContent()
+        .header("X-Sbx-Memory-Kept", String.valueOf(Boolean.TRUE.equals(paused.memoryKept())));
   }
 
+  /** {@code POST /sandboxes/{id}/resume} (deprecated): 201, 409 when running, timeout 15 s. */
   public Reply resume(RoutingContext ctx, Caller caller) {
     String id = id(ctx);
     JsonBody body = JsonBody.parse(ctx.body().buffer(), true);
-    body.integer("timeout");
+    Integer timeout = body.integer("timeout");
     body.bool("autoPause");
-    Optional<SandboxRecord> found =
-        store.sandbox(id).filter(s -> s.teamId().equals(caller.team().id()));
-    if (found.isPresent()
-        && found.get().state() == SandboxState.RUNNING
-        && nodes.healthy(found.get().nodeId())) {
-      throw new ApiException(409, "Sandbox " + id + " is already running");
+    int seconds = timeout == null ? 15 : timeout;
+    if (seconds < 0) {
+      throw ApiException.validation(
+          "request body has an error: doesn't match schema: Error at \"/timeout\": number must be"
+              + " at least 0");
     }
-    // nothing is ever paused: there is no snapshot to resume
-    throw SandboxLifecycle.notFound(id);
+    int maxHours = caller.team().limits().maxLengthHours();
+    if ((long) seconds > maxHours * 3600L) {
+      throw ApiException.badRequest("Timeout cannot be greater than " + maxHours + " hours");
+    }
+    SandboxLifecycle.Started result = lifecycle.resume(caller, id, seconds, false);
+    return Reply.json(201, started(result.sandbox()));
+  }
+
+  // snapshots and fork
+
+  /** {@code POST /sandboxes/{id}/snapshots}: 201 {@code SnapshotInfo}. */
+  public Reply createSnapshot(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    String name = JsonBody.parse(ctx.body().buffer(), true).string("name");
+    SnapshotRecord snapshot = snapshots.create(caller, id, name);
+    return Reply.json(201, snapshotInfo(snapshot, caller));
+  }
+
+  private static JsonObject snapshotInfo(SnapshotRecord s, Caller caller) {
+    return new JsonObject()
+        .put("snapshotID", SandboxSnapshots.snapshotId(s, caller.team()))
+        .put("names", new JsonArray(new ArrayList<>(SandboxSnapshots.names(s, caller.team()))))
+        .put("sbxSandboxID", s.sandboxId())
+        .put("sbxMemoryKept", s.memoryKept())
+        .put("sbxCreatedAt", s.createdAt().toString());
+  }
+
+  /** {@code GET /snapshots}: newest first, {@code limit} 1..100, {@code X-Next-Token}. */
+  public Reply listSnapshots(RoutingContext ctx, Caller caller) {
+    String sandboxId = query(ctx, "sandboxID");
+    String name = query(ctx, "name");
+    int limit = intQuery(ctx, "limit", 100, 1, 100);
+    String token = query(ctx, "nextToken");
+    Cursor cursor = null;
+    if (token != null && !token.isEmpty()) {
+      cursor = Cursor.decode(token);
+      if (cursor.asc()) {
+        throw ApiException.badRequest("Invalid next token");
+      }
+    }
+    List<SnapshotRecord> page = new ArrayList<>();
+    for (SnapshotRecord s : snapshots.list(caller, sandboxId, name)) {
+      if (cursor != null) {
+        int byTime = s.createdAt().compareTo(cursor.startedAt());
+        if (!(byTime < 0 || (byTime == 0 && s.id().compareTo(cursor.sandboxId()) > 0))) {
+          continue;
+        }
+      }
+      page.add(s);
+      if (page.size() > limit) {
+        break;
+      }
+    }
+    JsonArray list = new JsonArray();
+    for (SnapshotRecord s : page.subList(0, Math.min(limit, page.size()))) {
+      list.add(snapshotInfo(s, caller));
+    }
+    Reply reply = Reply.json(200, list);
+    if (page.size() > limit) {
+      SnapshotRecord last = page.get(limit - 1);
+      reply.header("X-Next-Token", new Cursor(last.createdAt(), last.id(), false).encode());
+    }
+    return reply;
+  }
+
+  /** {@code DELETE /templates/{id}}: the SDK's {@code deleteSnapshot}; templates cannot be. */
+  public Reply deleteTemplate(RoutingContext ctx, Caller caller) {
+    String name = dev.sbx.api.http.Params.path(ctx, "templateID");
+    if (snapshots.delete(caller, name)) {
+      return Reply.noContent();
+    }
+    String reference = name.trim().toLowerCase(Locale.ROOT);
+    Optional<TemplateRecord> template =
+        store.template(reference).or(() -> store.templateByAlias(reference));
+    if (template.isPresent() && template.get().usableBy(caller.team().id())) {
+      throw ApiException.badRequest("Deleting templates is not supported by sbx (only snapshots)");
+    }
+    throw ApiException.notFound("template '" + reference + "' not found");
+  }
+
+  /** {@code POST /sandboxes/{id}/fork}: 201, one {@code {sandbox}} or {@code {error}} per child. */
+  public Reply fork(RoutingContext ctx, Caller caller) {
+    String id = id(ctx);
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), true);
+    Integer timeout = body.integer("timeout");
+    Integer count = body.integer("count");
+    int seconds = timeout == null ? 15 : timeout;
+    int children = count == null ? 1 : count;
+    if (children < 1 || children > 100) {
+      throw ApiException.validation(
+          "request body has an error: doesn't match schema: Error at \"/count\": number must be"
+              + " between 1 and 100");
+    }
+    int maxHours = caller.team().limits().maxLengthHours();
+    if (seconds <= 0) {
+      throw ApiException.badRequest("Timeout must be greater than 0");
+    }
+    if ((long) seconds > maxHours * 3600L) {
+      throw ApiException.badRequest("Timeout cannot be greater than " + maxHours + " hours");
+    }
+    JsonArray results = new JsonArray();
+    for (SandboxSnapshots.Forked forked : snapshots.fork(caller, id, seconds, children)) {
+      SandboxRecord child = forked.sandbox();
+      if (child != null) {
+        results.add(new JsonObject().put("sandbox", started(child)));
+      } else {
+        results.add(
+            new JsonObject()
+                .put(
+                    "error",
+                    new JsonObject()
+                        .put("code", forked.errorCode())
+                        .put("message", forked.errorMessage())));
+      }
+    }
+    return Reply.json(201, results);
   }
 
   // metrics
@@ -477,11 +637,49 @@ public final class SandboxRoutes {
         .toList();
   }
 
-  /** {@code GET /sandboxes}: running only, newest first, no paging. */
+  /** Paused (also pausing and resuming) sandboxes of the team, newest first. */
+  private List<SandboxRecord> paused(Caller caller) {
+    return store.sandboxes(caller.team().id(), SandboxState.SHOWN_PAUSED);
+  }
+
+  /** The {@code state} query: {running, paused}; null when absent. */
+  private static boolean[] states(RoutingContext ctx, boolean running, boolean paused) {
+    String state = query(ctx, "state");
+    if (state == null) {
+      return new boolean[] {running, paused};
+    }
+    boolean[] wanted = {false, false};
+    for (String value : state.split(",", -1)) {
+      switch (value) {
+        case "running" -> wanted[0] = true;
+        case "paused" -> wanted[1] = true;
+        default ->
+            throw ApiException.validation(
+                "parameter \"state\" in query has an error: value is not one of the allowed"
+                    + " values [\"running\",\"paused\"]");
+      }
+    }
+    return wanted;
+  }
+
+  /**
+   * {@code GET /sandboxes}: running only by default, as E2B's v1 list; sbx also takes v2's {@code
+   * state} filter here ({@code state=running,paused}); newest first, no paging.
+   */
   public Reply listV1(RoutingContext ctx, Caller caller) {
     Map<String, String> metadata = metadataFilter(query(ctx, "metadata"));
+    boolean[] wanted = states(ctx, true, false);
+    List<SandboxRecord> all = new ArrayList<>();
+    if (wanted[0]) {
+      all.addAll(live(caller));
+    }
+    if (wanted[1]) {
+      all.addAll(paused(caller));
+    }
+    all.sort(
+        Comparator.comparing(SandboxRecord::startedAt).reversed().thenComparing(SandboxRecord::id));
     JsonArray list = new JsonArray();
-    for (SandboxRecord s : live(caller)) {
+    for (SandboxRecord s : all) {
       if (matches(s, metadata)) {
         list.add(listed(s));
       }
@@ -492,21 +690,9 @@ public final class SandboxRoutes {
   /** {@code GET /v2/sandboxes} (§1.6). */
   public Reply listV2(RoutingContext ctx, Caller caller) {
     Map<String, String> metadata = metadataFilter(query(ctx, "metadata"));
-    boolean running = true;
-    String state = query(ctx, "state");
-    if (state != null) {
-      running = false;
-      for (String value : state.split(",", -1)) {
-        switch (value) {
-          case "running" -> running = true;
-          case "paused" -> {}
-          default ->
-              throw ApiException.validation(
-                  "parameter \"state\" in query has an error: value is not one of the allowed"
-                      + " values [\"running\",\"paused\"]");
-        }
-      }
-    }
+    boolean[] wanted = states(ctx, true, true);
+    boolean running = wanted[0];
+    boolean paused = wanted[1];
     String order = Optional.ofNullable(query(ctx, "order")).orElse("desc");
     if (!order.equals("asc") && !order.equals("desc")) {
       throw ApiException.validation(
@@ -551,12 +737,21 @@ public final class SandboxRoutes {
     }
 
     List<SandboxRecord> matching = new ArrayList<>();
+    int totalRunning = 0;
+    List<SandboxRecord> candidates = new ArrayList<>();
     if (running && !unknownTemplate) {
-      for (SandboxRecord s : live(caller)) {
-        if (matches(s, metadata)
-            && (templateId == null || s.templateId().equals(templateId))
-            && (startedAfter == null || !s.startedAt().isBefore(startedAfter))) {
-          matching.add(s);
+      candidates.addAll(live(caller));
+    }
+    if (paused && !unknownTemplate) {
+      candidates.addAll(paused(caller));
+    }
+    for (SandboxRecord s : candidates) {
+      if (matches(s, metadata)
+          && (templateId == null || s.templateId().equals(templateId))
+          && (startedAfter == null || !s.startedAt().isBefore(startedAfter))) {
+        matching.add(s);
+        if (!s.shownPaused()) {
+          totalRunning++;
         }
       }
     }
@@ -586,7 +781,7 @@ public final class SandboxRoutes {
       reply.header("X-Next-Token", new Cursor(page.get(limit - 1), asc).encode());
     }
     if (running) {
-      reply.header("X-Total-Running", String.valueOf(matching.size()));
+      reply.header("X-Total-Running", String.valueOf(totalRunning));
     }
     return reply;
   }

@@ -509,21 +509,113 @@ abstract class JdbcStore implements Store {
     return transaction(
         connection -> {
           lockTeam(connection, sandbox.teamId());
-          try (PreparedStatement count =
-              connection.prepareStatement(
-                  "SELECT COUNT(*) FROM sandboxes WHERE team_id = ? AND state IN (?, ?)")) {
-            count.setString(1, sandbox.teamId());
-            count.setString(2, SandboxState.STARTING.name());
-            count.setString(3, SandboxState.RUNNING.name());
-            try (ResultSet row = count.executeQuery()) {
-              row.next();
-              if (row.getLong(1) >= concurrencyLimit) {
-                return false;
-              }
-            }
+          if (activeSandboxes(connection, sandbox.teamId()) >= concurrencyLimit) {
+            return false;
           }
           insertSandbox(connection, sandbox);
           return true;
+        });
+  }
+
+  private static long activeSandboxes(Connection connection, String teamId) throws SQLException {
+    try (PreparedStatement count =
+        connection.prepareStatement(
+            "SELECT COUNT(*) FROM sandboxes WHERE team_id = ? AND state IN (?, ?, ?, ?)")) {
+      count.setString(1, teamId);
+      for (int i = 0; i < SandboxState.ACTIVE.size(); i++) {
+        count.setString(i + 2, SandboxState.ACTIVE.get(i).name());
+      }
+      try (ResultSet row = count.executeQuery()) {
+        row.next();
+        return row.getLong(1);
+      }
+    }
+  }
+
+  @Override
+  public boolean transition(String sandboxId, SandboxState from, SandboxState to) {
+    if (to == SandboxState.KILLED) {
+      throw new IllegalArgumentException("use markKilled");
+    }
+    return withConnection(
+        connection -> {
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "UPDATE sandboxes SET state = ? WHERE id = ? AND state = ?")) {
+            update.setString(1, to.name());
+            update.setString(2, sandboxId);
+            update.setString(3, from.name());
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  @Override
+  public boolean markPaused(String sandboxId, Instant pausedAt, boolean memoryKept) {
+    return withConnection(
+        connection -> {
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "UPDATE sandboxes SET state = ?, paused_at = ?, memory_kept = ?"
+                      + " WHERE id = ? AND state = ?")) {
+            update.setString(1, SandboxState.PAUSED.name());
+            update.setLong(2, micros(pausedAt));
+            update.setBoolean(3, memoryKept);
+            update.setString(4, sandboxId);
+            update.setString(5, SandboxState.PAUSING.name());
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  @Override
+  public ResumeReservation reserveResume(String sandboxId, int concurrencyLimit) {
+    return transaction(
+        connection -> {
+          String teamId;
+          try (PreparedStatement query =
+              connection.prepareStatement("SELECT team_id, state FROM sandboxes WHERE id = ?")) {
+            query.setString(1, sandboxId);
+            try (ResultSet row = query.executeQuery()) {
+              if (!row.next() || !SandboxState.PAUSED.name().equals(row.getString("state"))) {
+                return ResumeReservation.NOT_PAUSED;
+              }
+              teamId = row.getString("team_id");
+            }
+          }
+          lockTeam(connection, teamId);
+          if (activeSandboxes(connection, teamId) >= concurrencyLimit) {
+            return ResumeReservation.LIMIT_REACHED;
+          }
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "UPDATE sandboxes SET state = ? WHERE id = ? AND state = ?")) {
+            update.setString(1, SandboxState.RESUMING.name());
+            update.setString(2, sandboxId);
+            update.setString(3, SandboxState.PAUSED.name());
+            return update.executeUpdate() == 1
+                ? ResumeReservation.RESERVED
+                : ResumeReservation.NOT_PAUSED;
+          }
+        });
+  }
+
+  @Override
+  public boolean markResumed(String sandboxId, String nodeId, Instant startedAt, Instant endAt) {
+    return withConnection(
+        connection -> {
+          try (PreparedStatement update =
+              connection.prepareStatement(
+                  "UPDATE sandboxes SET state = ?, node_id = ?, started_at = ?, end_at = ?"
+                      + " WHERE id = ? AND state = ?")) {
+            update.setString(1, SandboxState.RUNNING.name());
+            update.setString(2, nodeId);
+            update.setLong(3, micros(startedAt));
+            update.setLong(4, micros(endAt));
+            update.setString(5, sandboxId);
+            update.setString(6, SandboxState.RESUMING.name());
+            return update.executeUpdate() == 1;
+          }
         });
   }
 
@@ -533,8 +625,10 @@ abstract class JdbcStore implements Store {
             "INSERT INTO sandboxes (id, team_id, template_id, alias, node_id, state, started_at,"
                 + " end_at, killed_at, end_reason, cpu_count, memory_mb, disk_size_mb,"
                 + " envd_version, metadata, envd_access_token, traffic_access_token,"
-                + " allow_internet_access, network, auto_pause, auto_resume)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " allow_internet_access, network, auto_pause, auto_resume, auto_pause_memory,"
+                + " timeout_seconds, paused_at, memory_kept)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                + " ?)")) {
       insert.setString(1, s.id());
       insert.setString(2, s.teamId());
       insert.setString(3, s.templateId());
@@ -561,6 +655,15 @@ abstract class JdbcStore implements Store {
       insert.setString(19, s.networkJson());
       insert.setBoolean(20, s.autoPause());
       insert.setBoolean(21, s.autoResume());
+      insert.setBoolean(22, s.autoPauseMemory());
+      insert.setInt(23, s.timeoutSeconds());
+      setNullableMicros(insert, 24, s.pausedAt());
+      Boolean memoryKept = s.memoryKept();
+      if (memoryKept == null) {
+        insert.setNull(25, Types.BOOLEAN);
+      } else {
+        insert.setBoolean(25, memoryKept);
+      }
       insert.executeUpdate();
     }
   }
@@ -568,6 +671,8 @@ abstract class JdbcStore implements Store {
   private static SandboxRecord sandbox(ResultSet row) throws SQLException {
     boolean internet = row.getBoolean("allow_internet_access");
     Boolean allowInternetAccess = row.wasNull() ? null : internet;
+    boolean kept = row.getBoolean("memory_kept");
+    Boolean memoryKept = row.wasNull() ? null : kept;
     return new SandboxRecord(
         row.getString("id"),
         row.getString("team_id"),
@@ -589,7 +694,11 @@ abstract class JdbcStore implements Store {
         allowInternetAccess,
         row.getString("network"),
         row.getBoolean("auto_pause"),
-        row.getBoolean("auto_resume"));
+        row.getBoolean("auto_resume"),
+        row.getBoolean("auto_pause_memory"),
+        row.getInt("timeout_seconds"),
+        nullableInstant(row, "paused_at"),
+        memoryKept);
   }
 
   @Override
@@ -677,6 +786,25 @@ abstract class JdbcStore implements Store {
   }
 
   @Override
+  public List<SandboxRecord> sandboxes(String teamId, List<SandboxState> states) {
+    if (states.isEmpty()) {
+      return List.of();
+    }
+    Object[] parameters = new Object[states.size() + 1];
+    parameters[0] = teamId;
+    StringBuilder marks = new StringBuilder();
+    for (int i = 0; i < states.size(); i++) {
+      parameters[i + 1] = states.get(i).name();
+      marks.append(i == 0 ? "?" : ", ?");
+    }
+    return sandboxList(
+        "SELECT * FROM sandboxes WHERE team_id = ? AND state IN ("
+            + marks
+            + ") ORDER BY started_at DESC, id",
+        parameters);
+  }
+
+  @Override
   public List<SandboxRecord> sandboxes(String teamId, SandboxState state) {
     return sandboxList(
         "SELECT * FROM sandboxes WHERE team_id = ? AND state = ? ORDER BY started_at DESC, id",
@@ -716,6 +844,120 @@ abstract class JdbcStore implements Store {
             sandboxes.setString(1, SandboxState.KILLED.name());
             sandboxes.setLong(2, micros(before));
             return sandboxes.executeUpdate();
+          }
+        });
+  }
+
+  // snapshots
+
+  @Override
+  public Optional<SnapshotRecord> putSnapshot(SnapshotRecord snapshot) {
+    return transaction(
+        connection -> {
+          Optional<SnapshotRecord> replaced = Optional.empty();
+          String name = snapshot.name();
+          if (name != null) {
+            replaced = oneSnapshot(connection, "team_id = ? AND name = ?", snapshot.teamId(), name);
+            if (replaced.isPresent()) {
+              try (PreparedStatement delete =
+                  connection.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
+                delete.setString(1, replaced.get().id());
+                delete.executeUpdate();
+              }
+            }
+          }
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "INSERT INTO snapshots (id, team_id, name, sandbox_id, template_id, node_id,"
+                      + " cpu_count, memory_mb, disk_size_mb, envd_version, memory_kept,"
+                      + " size_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setString(1, snapshot.id());
+            insert.setString(2, snapshot.teamId());
+            insert.setString(3, name);
+            insert.setString(4, snapshot.sandboxId());
+            insert.setString(5, snapshot.templateId());
+            insert.setString(6, snapshot.nodeId());
+            insert.setInt(7, snapshot.cpuCount());
+            insert.setInt(8, snapshot.memoryMb());
+            insert.setInt(9, snapshot.diskSizeMb());
+            insert.setString(10, snapshot.envdVersion());
+            insert.setBoolean(11, snapshot.memoryKept());
+            insert.setLong(12, snapshot.sizeBytes());
+            insert.setLong(13, micros(snapshot.createdAt()));
+            insert.executeUpdate();
+          }
+          return replaced;
+        });
+  }
+
+  private static SnapshotRecord snapshot(ResultSet row) throws SQLException {
+    return new SnapshotRecord(
+        row.getString("id"),
+        row.getString("team_id"),
+        row.getString("name"),
+        row.getString("sandbox_id"),
+        row.getString("template_id"),
+        row.getString("node_id"),
+        row.getInt("cpu_count"),
+        row.getInt("memory_mb"),
+        row.getInt("disk_size_mb"),
+        row.getString("envd_version"),
+        row.getBoolean("memory_kept"),
+        row.getLong("size_bytes"),
+        instant(row.getLong("created_at")));
+  }
+
+  private static Optional<SnapshotRecord> oneSnapshot(
+      Connection connection, String where, String... parameters) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement("SELECT * FROM snapshots WHERE " + where)) {
+      for (int i = 0; i < parameters.length; i++) {
+        query.setString(i + 1, parameters[i]);
+      }
+      try (ResultSet row = query.executeQuery()) {
+        return row.next() ? Optional.of(snapshot(row)) : Optional.empty();
+      }
+    }
+  }
+
+  @Override
+  public Optional<SnapshotRecord> snapshot(String snapshotId) {
+    return withConnection(connection -> oneSnapshot(connection, "id = ?", snapshotId));
+  }
+
+  @Override
+  public Optional<SnapshotRecord> snapshotByName(String teamId, String name) {
+    return withConnection(
+        connection -> oneSnapshot(connection, "team_id = ? AND name = ?", teamId, name));
+  }
+
+  @Override
+  public List<SnapshotRecord> snapshots(String teamId) {
+    return withConnection(
+        connection -> {
+          List<SnapshotRecord> snapshots = new ArrayList<>();
+          try (PreparedStatement query =
+              connection.prepareStatement(
+                  "SELECT * FROM snapshots WHERE team_id = ? ORDER BY created_at DESC, id")) {
+            query.setString(1, teamId);
+            try (ResultSet row = query.executeQuery()) {
+              while (row.next()) {
+                snapshots.add(snapshot(row));
+              }
+            }
+          }
+          return snapshots;
+        });
+  }
+
+  @Override
+  public boolean deleteSnapshot(String snapshotId) {
+    return withConnection(
+        connection -> {
+          try (PreparedStatement delete =
+              connection.prepareStatement("DELETE FROM snapshots WHERE id = ?")) {
+            delete.setString(1, snapshotId);
+            return delete.executeUpdate() == 1;
           }
         });
   }

@@ -66,8 +66,8 @@ public interface Store extends AutoCloseable {
 
   /**
    * Records a sandbox in state {@link SandboxState#STARTING} if its team has fewer than {@code
-   * concurrencyLimit} sandboxes starting or running; atomic, also with several API servers on one
-   * database. False if the limit is reached.
+   * concurrencyLimit} sandboxes in the {@link SandboxState#ACTIVE} states; atomic, also with
+   * several API servers on one database. False if the limit is reached.
    */
   boolean reserveSandbox(SandboxRecord sandbox, int concurrencyLimit);
 
@@ -83,10 +83,46 @@ public interface Store extends AutoCloseable {
    */
   boolean markKilled(String sandboxId, Instant at, String reason);
 
+  /**
+   * Moves a sandbox from state {@code from} to {@code to} (a compare-and-set); false if it was not
+   * in {@code from}. Not for {@link SandboxState#KILLED} (use {@link #markKilled}) nor for the
+   * transitions that carry data ({@link #markPaused}, {@link #reserveResume}, {@link
+   * #markResumed}).
+   */
+  boolean transition(String sandboxId, SandboxState from, SandboxState to);
+
+  /** A pausing sandbox is now paused (its node saved it); false if it is not pausing. */
+  boolean markPaused(String sandboxId, Instant pausedAt, boolean memoryKept);
+
+  /** What {@link #reserveResume} did. */
+  enum ResumeReservation {
+    /** The sandbox is now {@link SandboxState#RESUMING}. */
+    RESERVED,
+    /** The team has {@code concurrencyLimit} active sandboxes; nothing changed. */
+    LIMIT_REACHED,
+    /** The sandbox is not paused (any more); nothing changed. */
+    NOT_PAUSED
+  }
+
+  /**
+   * Moves a paused sandbox to {@link SandboxState#RESUMING} if its team has fewer than {@code
+   * concurrencyLimit} active sandboxes; atomic like {@link #reserveSandbox}.
+   */
+  ResumeReservation reserveResume(String sandboxId, int concurrencyLimit);
+
+  /**
+   * A resuming sandbox runs again on {@code nodeId} from {@code startedAt} to {@code endAt}; false
+   * if it is not resuming (killed meanwhile).
+   */
+  boolean markResumed(String sandboxId, String nodeId, Instant startedAt, Instant endAt);
+
   /** Sets the end time of a running sandbox; false if it is not running. */
   boolean updateEndAt(String sandboxId, Instant endAt);
 
   Optional<SandboxRecord> sandbox(String sandboxId);
+
+  /** A team's sandboxes in any of {@code states}, newest first. */
+  List<SandboxRecord> sandboxes(String teamId, List<SandboxState> states);
 
   /** A team's sandboxes in a state, newest first. */
   List<SandboxRecord> sandboxes(String teamId, SandboxState state);
@@ -99,6 +135,24 @@ public interface Store extends AutoCloseable {
 
   /** Forgets killed sandboxes (and their log) that were killed before {@code before}. */
   int purgeKilled(Instant before);
+
+  // snapshots
+
+  /**
+   * Adds a snapshot. When the team has one with the same name, that one loses the name (it is
+   * returned so its saved state can be deleted) and is forgotten.
+   */
+  Optional<SnapshotRecord> putSnapshot(SnapshotRecord snapshot);
+
+  Optional<SnapshotRecord> snapshot(String snapshotId);
+
+  Optional<SnapshotRecord> snapshotByName(String teamId, String name);
+
+  /** A team's snapshots, newest first. */
+  List<SnapshotRecord> snapshots(String teamId);
+
+  /** Forgets a snapshot; false if there is none with that id. */
+  boolean deleteSnapshot(String snapshotId);
 
   // lifecycle log
 

@@ -61,7 +61,11 @@ abstract class StoreContractTest {
         true,
         "{\"allowPublicTraffic\":true}",
         false,
-        false);
+        false,
+        true,
+        60,
+        null,
+        null);
   }
 
   @Test
@@ -251,6 +255,124 @@ abstract class StoreContractTest {
     String killed = store.sandboxes(team.id(), SandboxState.STARTING).getFirst().id();
     store.markKilled(killed, now(), "start failed");
     assertThat(store.reserveSandbox(sandbox("iextra", team.id(), start), 5)).isTrue();
+  }
+
+  @Test
+  void pauseAndResumeAreCompareAndSetAndPausedSandboxesDoNotCount() {
+    Team team = store.createTeam("t", TeamLimits.BASE);
+    Instant start = now();
+    assertThat(store.reserveSandbox(sandbox("a", team.id(), start), 1)).isTrue();
+    assertThat(store.markRunning("a", "node1", start, start.plusSeconds(60))).isTrue();
+    // one active sandbox: the limit of 1 is reached
+    assertThat(store.reserveSandbox(sandbox("b", team.id(), start), 1)).isFalse();
+
+    assertThat(store.transition("a", SandboxState.RUNNING, SandboxState.PAUSING)).isTrue();
+    assertThat(store.transition("a", SandboxState.RUNNING, SandboxState.PAUSING)).isFalse();
+    // pausing still counts
+    assertThat(store.reserveSandbox(sandbox("b", team.id(), start), 1)).isFalse();
+    assertThat(store.reserveResume("a", 1)).isEqualTo(Store.ResumeReservation.NOT_PAUSED);
+    Instant pausedAt = start.plusSeconds(5);
+    assertThat(store.markPaused("a", pausedAt, true)).isTrue();
+    assertThat(store.markPaused("a", pausedAt, true)).isFalse();
+    SandboxRecord paused = store.sandbox("a").orElseThrow();
+    assertThat(paused.state()).isEqualTo(SandboxState.PAUSED);
+    assertThat(paused.pausedAt()).isEqualTo(pausedAt);
+    assertThat(paused.memoryKept()).isTrue();
+    assertThat(paused.shownPaused()).isTrue();
+    assertThat(paused.autoPauseMemory()).isTrue();
+    assertThat(paused.timeoutSeconds()).isEqualTo(60);
+
+    // paused does not count: b fits, and then a cannot resume within the limit of 1
+    assertThat(store.reserveSandbox(sandbox("b", team.id(), start), 1)).isTrue();
+    assertThat(store.reserveResume("a", 1)).isEqualTo(Store.ResumeReservation.LIMIT_REACHED);
+    assertThat(store.sandbox("a").orElseThrow().state()).isEqualTo(SandboxState.PAUSED);
+    assertThat(store.reserveResume("a", 2)).isEqualTo(Store.ResumeReservation.RESERVED);
+    assertThat(store.reserveResume("a", 2)).isEqualTo(Store.ResumeReservation.NOT_PAUSED);
+    assertThat(store.sandboxes(team.id(), SandboxState.SHOWN_PAUSED))
+        .extracting(SandboxRecord::id)
+        .containsExactly("a");
+
+    Instant resumedAt = start.plusSeconds(10);
+    assertThat(store.markResumed("a", "node2", resumedAt, resumedAt.plusSeconds(30))).isTrue();
+    assertThat(store.markResumed("a", "node2", resumedAt, resumedAt.plusSeconds(30))).isFalse();
+    SandboxRecord resumed = store.sandbox("a").orElseThrow();
+    assertThat(resumed.state()).isEqualTo(SandboxState.RUNNING);
+    assertThat(resumed.nodeId()).isEqualTo("node2");
+    assertThat(resumed.startedAt()).isEqualTo(resumedAt);
+    assertThat(resumed.endAt()).isEqualTo(resumedAt.plusSeconds(30));
+
+    // a paused sandbox can be killed; a killed one goes nowhere
+    assertThat(store.transition("a", SandboxState.RUNNING, SandboxState.PAUSING)).isTrue();
+    assertThat(store.markPaused("a", resumedAt, false)).isTrue();
+    assertThat(store.sandbox("a").orElseThrow().memoryKept()).isFalse();
+    assertThat(store.markKilled("a", resumedAt, "killed")).isTrue();
+    assertThat(store.reserveResume("a", 5)).isEqualTo(Store.ResumeReservation.NOT_PAUSED);
+    assertThat(store.transition("a", SandboxState.PAUSED, SandboxState.RESUMING)).isFalse();
+    assertThat(store.reserveResume("missing", 5)).isEqualTo(Store.ResumeReservation.NOT_PAUSED);
+  }
+
+  @Test
+  void pauseAndResumeReservationsRespectTheLimitUnderContention() throws Exception {
+    Team team = store.createTeam("t", TeamLimits.BASE);
+    Instant start = now();
+    for (int i = 0; i < 6; i++) {
+      String id = "p" + i;
+      assertThat(store.reserveSandbox(sandbox(id, team.id(), start), 100)).isTrue();
+      assertThat(store.markRunning(id, "node1", start, start.plusSeconds(60))).isTrue();
+      assertThat(store.transition(id, SandboxState.RUNNING, SandboxState.PAUSING)).isTrue();
+      assertThat(store.markPaused(id, start, true)).isTrue();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<Store.ResumeReservation>> results = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String id = "p" + i;
+        results.add(pool.submit(() -> store.reserveResume(id, 3)));
+      }
+      int reserved = 0;
+      for (Future<Store.ResumeReservation> result : results) {
+        if (result.get() == Store.ResumeReservation.RESERVED) {
+          reserved++;
+        }
+      }
+      assertThat(reserved).isEqualTo(3);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  static SnapshotRecord snapshot(String id, String teamId, String name, Instant at) {
+    return new SnapshotRecord(
+        id, teamId, name, "sbx1", "base", "node1", 2, 512, 1024, "0.6.13", true, 4096, at);
+  }
+
+  @Test
+  void snapshotsByIdNameAndTeamAndANameMovesToTheNewest() {
+    Team team = store.createTeam("t", TeamLimits.BASE);
+    Team other = store.createTeam("o", TeamLimits.BASE);
+    Instant at = now();
+    assertThat(store.putSnapshot(snapshot("s1", team.id(), "snap", at))).isEmpty();
+    assertThat(store.putSnapshot(snapshot("s2", team.id(), null, at.plusSeconds(1)))).isEmpty();
+    assertThat(store.putSnapshot(snapshot("s3", team.id(), null, at.plusSeconds(2)))).isEmpty();
+    assertThat(store.putSnapshot(snapshot("o1", other.id(), "snap", at))).isEmpty();
+    assertThat(store.snapshot("s1")).contains(snapshot("s1", team.id(), "snap", at));
+    assertThat(store.snapshotByName(team.id(), "snap").orElseThrow().id()).isEqualTo("s1");
+    assertThat(store.snapshotByName(other.id(), "snap").orElseThrow().id()).isEqualTo("o1");
+    assertThat(store.snapshots(team.id()))
+        .extracting(SnapshotRecord::id)
+        .containsExactly("s3", "s2", "s1");
+
+    SnapshotRecord newer = snapshot("s4", team.id(), "snap", at.plusSeconds(3));
+    assertThat(store.putSnapshot(newer)).map(SnapshotRecord::id).contains("s1");
+    assertThat(store.snapshot("s1")).isEmpty();
+    assertThat(store.snapshotByName(team.id(), "snap")).contains(newer);
+
+    assertThat(store.deleteSnapshot("s4")).isTrue();
+    assertThat(store.deleteSnapshot("s4")).isFalse();
+    assertThat(store.snapshotByName(team.id(), "snap")).isEmpty();
+    assertThat(store.snapshots(team.id()))
+        .extracting(SnapshotRecord::id)
+        .containsExactly("s3", "s2");
   }
 
   @Test

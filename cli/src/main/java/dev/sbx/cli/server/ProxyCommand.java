@@ -3,7 +3,12 @@ package dev.sbx.cli.server;
 import dev.sbx.proxy.ClientProxy;
 import dev.sbx.proxy.ClientProxySettings;
 import dev.sbx.proxy.catalog.Catalog;
+import dev.sbx.proxy.resume.HttpSandboxResumer;
+import dev.sbx.proxy.resume.SandboxResumer;
+import java.net.URI;
+import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,12 +41,41 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Mixin CatalogOptions catalog = new CatalogOptions();
 
+  @Option(
+      names = "--api-url",
+      defaultValue = "${env:SBX_API_URL}",
+      description =
+          "The API server that auto-resumes paused sandboxes on traffic, e.g. http://10.0.0.4:3000"
+              + " (env SBX_API_URL; without it paused sandboxes get the 502 'not found').")
+  @Nullable String apiUrl;
+
+  @Option(
+      names = "--admin-token",
+      defaultValue = "${env:SBX_ADMIN_TOKEN}",
+      description = "The API's admin token, for auto-resume (env SBX_ADMIN_TOKEN).")
+  @Nullable String adminToken;
+
+  /** The auto-resume client, or null when no API is configured. */
+  @Nullable SandboxResumer resumer() {
+    String url = apiUrl;
+    if (url == null || url.isBlank()) {
+      return null;
+    }
+    String token = adminToken;
+    if (token == null || token.isBlank()) {
+      throw new IllegalArgumentException("--api-url needs --admin-token (or SBX_ADMIN_TOKEN)");
+    }
+    return new HttpSandboxResumer(URI.create(url), token, Duration.ofSeconds(90));
+  }
+
   @Override
   public Integer call() throws InterruptedException {
+    SandboxResumer resumer = resumer();
     Catalog routes = catalog.open();
     ClientProxy proxy;
     try {
-      proxy = ClientProxy.start(ClientProxySettings.defaults(bind, port, healthPort), routes);
+      proxy =
+          ClientProxy.start(ClientProxySettings.defaults(bind, port, healthPort), routes, resumer);
     } catch (RuntimeException e) {
       routes.close();
       throw e;

@@ -90,7 +90,8 @@ public final class SingleNodeServer implements AutoCloseable {
           ClientProxy.start(
               ClientProxySettings.defaults(
                   settings.bindHost(), settings.proxyPort(), settings.proxyHealthPort()),
-              catalog);
+              catalog,
+              api.sandboxResumer());
       return new SingleNodeServer(orchestrator, catalog, api, proxy, local);
     } catch (RuntimeException e) {
       if (api != null) {

@@ -48,6 +48,23 @@ public record ProxyError(int status, String sandboxId, String message, @Nullable
         409, sandboxId, "The sandbox is still transitioning. Try again in a moment.", null);
   }
 
+  /** 403: the request's token does not allow resuming the paused sandbox (auto-resume). */
+  public static ProxyError resumeForbidden(String sandboxId) {
+    return new ProxyError(
+        403, sandboxId, "This sandbox can't be resumed with the credentials provided.", null);
+  }
+
+  /** 429: resuming the sandbox would exceed its team's concurrency limit (auto-resume). */
+  public static ProxyError resumeLimitReached(String sandboxId, String message) {
+    return new ProxyError(
+        429, sandboxId, message.isEmpty() ? "Sandbox limit reached" : message, null);
+  }
+
+  /** 502: the paused sandbox could not be resumed (auto-resume). */
+  public static ProxyError resumeFailed(String sandboxId, String message) {
+    return new ProxyError(502, sandboxId, message, null);
+  }
+
   /** 403: the sandbox takes only traffic that carries its token, and this request has none. */
   public static ProxyError trafficTokenMissing(String sandboxId) {
     return new ProxyError(

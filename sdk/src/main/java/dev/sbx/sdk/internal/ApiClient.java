@@ -407,7 +407,7 @@ public final class ApiClient {
         requiredString(o, "envdVersion"));
   }
 
-  private static JsonObject object(Response response) {
+  static JsonObject object(Response response) {
     JsonElement parsed = parse(response);
     if (!parsed.isJsonObject()) {
       throw new SandboxException(
@@ -416,7 +416,7 @@ public final class ApiClient {
     return parsed.getAsJsonObject();
   }
 
-  private static JsonArray array(Response response) {
+  static JsonArray array(Response response) {
     JsonElement parsed = parse(response);
     if (!parsed.isJsonArray()) {
       throw new SandboxException(
@@ -482,7 +482,7 @@ public final class ApiClient {
     return (millis + 999) / 1000;
   }
 
-  private static String pathSegment(String sandboxId) {
+  static String pathSegment(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
     if (sandboxId.isEmpty()) {
       throw new dev.sbx.sdk.InvalidArgumentException("sandboxId must not be empty");
