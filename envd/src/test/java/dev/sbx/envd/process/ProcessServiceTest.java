@@ -13,6 +13,7 @@ import dev.sbx.envd.EnvdConfig;
 import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.OpenDescriptors;
 import dev.sbx.envd.SandboxSettings;
+import dev.sbx.envd.linux.ChildProcess;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
 import dev.sbx.proto.process.CloseStdinRequest;
@@ -52,8 +53,8 @@ import org.junit.jupiter.api.Test;
 class ProcessServiceTest {
   private static final Duration RETENTION = Duration.ofSeconds(2);
 
-  private SandboxSettings settings;
-  private ProcessService service;
+  SandboxSettings settings;
+  ProcessService service;
 
   @BeforeEach
   void setUp() {
@@ -64,7 +65,13 @@ class ProcessServiceTest {
             settings,
             new RequestUsers(UserDirectory.system(), settings),
             EnvdConfig.defaultExec(),
-            RETENTION);
+            RETENTION,
+            exitWatch());
+  }
+
+  /** How the service notices exits; {@link ProcessServiceWithoutPidfdTest} forces polling. */
+  ChildProcess.ExitWatch exitWatch() {
+    return ChildProcess.ExitWatch.PIDFD;
   }
 
   @AfterEach
