@@ -133,16 +133,33 @@ public final class EnvdBenchmark {
       }
       // A login shell reads the user's profile; on a build host root's profile may run anything
       // (pyenv, nvm), so the login shell gets a fresh, empty home, as a sandbox user's would be.
+      List<ProcessHandle> handles = running.stream().map(EnvdProcess::handle).toList();
+      double[] bashCpu = new double[variants.size()];
+      double[] directCpu = new double[variants.size()];
       List<Samples> bash =
           commandRoundTrips(
-              clients, "/bin/bash", List.of("-l", "-c", "true"), Map.of("HOME", home.toString()));
-      List<Samples> direct = commandRoundTrips(clients, "/bin/true", List.of(), Map.of());
+              clients,
+              handles,
+              bashCpu,
+              "/bin/bash",
+              List.of("-l", "-c", "true"),
+              Map.of("HOME", home.toString()));
+      List<Samples> direct =
+          commandRoundTrips(clients, handles, directCpu, "/bin/true", List.of(), Map.of());
       for (int v = 0; v < variants.size(); v++) {
         table.put(
             "`commands.run('true')` (`/bin/bash -l -c true`), p50 / p99",
             v,
             roundTrip(bash.get(v)));
+        table.put(
+            "  CPU per `commands.run('true')`: envd + its children",
+            v,
+            String.format("%.2f ms", bashCpu[v]));
         table.put("`/bin/true` through envd, p50 / p99", v, roundTrip(direct.get(v)));
+        table.put(
+            "  CPU per `/bin/true`: envd + its children",
+            v,
+            String.format("%.2f ms", directCpu[v]));
         table.put(
             "RSS after " + 2 * (WARMUP_COMMANDS + COMMANDS) + " commands",
             v,
@@ -152,10 +169,16 @@ public final class EnvdBenchmark {
             v,
             roundTrip(healthRoundTrips(running.get(v).baseUri())));
       }
-      Samples spawn = localSpawns();
+      Samples spawn = localSpawns(List.of("/bin/true"), Map.of());
+      Samples spawnBash =
+          localSpawns(List.of("/bin/bash", "-l", "-c", "true"), Map.of("HOME", home.toString()));
       for (int v = 0; v < variants.size(); v++) {
         table.put(
             "baseline: `/bin/true` by `ProcessBuilder` in the bench JVM", v, roundTrip(spawn));
+        table.put(
+            "baseline: `/bin/bash -l -c true` by `ProcessBuilder` in the bench JVM",
+            v,
+            roundTrip(spawnBash));
         table.put("load average (1 min) at the end", v, Machine.loadAverage());
       }
       table.print();
@@ -251,9 +274,18 @@ public final class EnvdBenchmark {
     }
   }
 
-  /** Round trips of one command on each client, in batches that take turns. */
+  /**
+   * Round trips of one command on each client, in batches that take turns; {@code cpuMillis[c]}
+   * gets the CPU time envd {@code c} and its reaped children spent per measured command (user +
+   * system, from {@code /proc}): the number that a loaded machine does not blur.
+   */
   private static List<Samples> commandRoundTrips(
-      List<ConnectClient> clients, String cmd, List<String> args, Map<String, String> envs) {
+      List<ConnectClient> clients,
+      List<ProcessHandle> envds,
+      double[] cpuMillis,
+      String cmd,
+      List<String> args,
+      Map<String, String> envs) {
     StartRequest request =
         StartRequest.newBuilder()
             .setProcess(ProcessConfig.newBuilder().setCmd(cmd).addAllArgs(args).putAllEnvs(envs))
@@ -269,19 +301,24 @@ public final class EnvdBenchmark {
     clients.forEach(c -> samples.add(new Samples(COMMANDS)));
     for (int done = 0; done < COMMANDS; done += BATCH) {
       for (int c = 0; c < clients.size(); c++) {
+        double cpuBefore = Machine.cpuMillis(envds.get(c));
         for (int i = done; i < Math.min(COMMANDS, done + BATCH); i++) {
           long start = System.nanoTime();
           runToEnd(clients.get(c), request, options);
           samples.get(c).add(System.nanoTime() - start);
         }
+        cpuMillis[c] += (Machine.cpuMillis(envds.get(c)) - cpuBefore) / COMMANDS;
       }
     }
     return samples;
   }
 
   /** How long this machine takes to fork, exec and reap {@code /bin/true}, without envd. */
-  private static Samples localSpawns() throws IOException, InterruptedException {
-    ProcessBuilder spawn = new ProcessBuilder("/bin/true");
+  /** A command forked by this JVM, without envd: what a command costs on this machine at best. */
+  private static Samples localSpawns(List<String> command, Map<String, String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder spawn = new ProcessBuilder(command);
+    spawn.environment().putAll(env);
     for (int i = 0; i < WARMUP_COMMANDS; i++) {
       spawn.start().waitFor();
     }

@@ -45,6 +45,24 @@ final class Machine {
     return kb / 1024.0;
   }
 
+  /**
+   * CPU time of {@code process} and of its children that it has reaped (user + system, fields 14–17
+   * of {@code /proc/PID/stat}), in milliseconds; clock ticks of 10 ms (USER_HZ 100).
+   */
+  static double cpuMillis(ProcessHandle process) {
+    List<String> stat = lines("/proc/" + process.pid() + "/stat");
+    if (stat.isEmpty()) {
+      return 0;
+    }
+    String line = stat.getFirst();
+    String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+    long ticks = 0;
+    for (int i = 11; i <= 14; i++) {
+      ticks += Long.parseLong(fields[i]);
+    }
+    return ticks * 10.0;
+  }
+
   /** Memory of one process in KiB, from {@code /proc/PID/smaps_rollup}. */
   record Memory(long rssKb, long pssKb, long privateKb, long anonymousKb) {}
 
