@@ -37,6 +37,7 @@ import dev.sbx.testing.HostUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -48,6 +49,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The process service against real processes (run as root, as envd does). */
 class ProcessServiceTest {
@@ -160,6 +162,41 @@ class ProcessServiceTest {
 
     assertThat(result.end().getExitCode()).isEqualTo(127);
     assertThat(result.stderr()).contains("no-such-command-sbx");
+  }
+
+  @Test
+  void commandsAreFoundAndRunAsExecvpDoes(@TempDir Path dir) throws Exception {
+    // found in the request's PATH (a directory that is not in the default one)
+    Path tool = dir.resolve("sbx-tool");
+    Files.writeString(tool, "#!/bin/sh\necho tool \"$@\"\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    StartRequest inPath =
+        StartRequest.newBuilder()
+            .setProcess(
+                ProcessConfig.newBuilder()
+                    .setCmd("sbx-tool")
+                    .addArgs("a")
+                    .putEnvs("PATH", "/nonexistent:" + dir + ":/usr/bin:/bin"))
+            .setStdin(false)
+            .build();
+    StreamCall.Result found = start(inPath, context()).finish();
+    assertThat(found.stdout()).isEqualTo("tool a\n");
+    assertThat(found.end().getExitCode()).isZero();
+
+    // an executable file without "#!" is run by /bin/sh
+    Path script = dir.resolve("no-shebang");
+    Files.writeString(script, "echo plain \"$1\"\nexit 7\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    StreamCall.Result plain = start(command(script.toString(), "b"), context()).finish();
+    assertThat(plain.stdout()).isEqualTo("plain b\n");
+    assertThat(plain.end().getExitCode()).isEqualTo(7);
+
+    // a file that is not executable: 126, as a shell says
+    Path data = dir.resolve("data");
+    Files.writeString(data, "not a program\n");
+    StreamCall.Result denied = start(command(data.toString()), context()).finish();
+    assertThat(denied.end().getExitCode()).isEqualTo(126);
+    assertThat(denied.stderr()).contains("envd-exec: " + data + ": Permission denied");
   }
 
   @Test
