@@ -45,6 +45,51 @@ final class Machine {
     return kb / 1024.0;
   }
 
+  /**
+   * CPU time of {@code process} and of its children that it has reaped (user + system, fields 14–17
+   * of {@code /proc/PID/stat}), in milliseconds; clock ticks of 10 ms (USER_HZ 100).
+   */
+  static double cpuMillis(ProcessHandle process) {
+    List<String> stat = lines("/proc/" + process.pid() + "/stat");
+    if (stat.isEmpty()) {
+      return 0;
+    }
+    String line = stat.getFirst();
+    String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+    long ticks = 0;
+    for (int i = 11; i <= 14; i++) {
+      ticks += Long.parseLong(fields[i]);
+    }
+    return ticks * 10.0;
+  }
+
+  /** Memory of one process in KiB, from {@code /proc/PID/smaps_rollup}. */
+  record Memory(long rssKb, long pssKb, long privateKb, long anonymousKb) {}
+
+  /** The memory of {@code process} and its descendants (summed). */
+  static Memory memory(ProcessHandle process) {
+    long[] sum = new long[4];
+    List<ProcessHandle> all = new java.util.ArrayList<>(process.descendants().toList());
+    all.add(process);
+    for (ProcessHandle p : all) {
+      for (String line : lines("/proc/" + p.pid() + "/smaps_rollup")) {
+        int colon = line.indexOf(':');
+        if (colon < 0 || !line.endsWith("kB")) {
+          continue;
+        }
+        long kb = Long.parseLong(line.substring(colon + 1).replaceAll("[^0-9]", ""));
+        switch (line.substring(0, colon)) {
+          case "Rss" -> sum[0] += kb;
+          case "Pss" -> sum[1] += kb;
+          case "Private_Clean", "Private_Dirty" -> sum[2] += kb;
+          case "Anonymous" -> sum[3] += kb;
+          default -> {}
+        }
+      }
+    }
+    return new Memory(sum[0], sum[1], sum[2], sum[3]);
+  }
+
   private static long rssKb(long pid) {
     return lines("/proc/" + pid + "/status").stream()
         .filter(l -> l.startsWith("VmRSS:"))

@@ -58,6 +58,7 @@ public final class Envd implements AutoCloseable {
    */
   public static Envd start(EnvdConfig config, @Nullable RpcHandlerFactory rpc) throws IOException {
     requireNonNull(config, "config");
+    noDelay();
     SandboxSettings settings = new SandboxSettings(config.baseEnv());
     RequestUsers users = new RequestUsers(new UserDirectory(config.root()), settings);
     EnvdContext context = new EnvdContext(config, settings, users);
@@ -80,6 +81,18 @@ public final class Envd implements AutoCloseable {
     server.start();
     LOG.log(Level.INFO, "envd {0} listening on {1}", EnvdConfig.VERSION, server.getAddress());
     return new Envd(server, executor, context, rpcHandler);
+  }
+
+  /**
+   * TCP_NODELAY on every accepted connection (read once, when the JDK's server first starts). The
+   * JDK's HttpServer leaves Nagle's algorithm on by default: a streamed response's second small
+   * write (a process's {@code end} right after its {@code start}) then waits for the client's
+   * delayed ACK, 40 ms on Linux, which was most of a short command's round trip.
+   */
+  static void noDelay() {
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
   }
 
   public int port() {

@@ -13,15 +13,18 @@ import java.util.Map;
  * {@code /}), the sandbox identity {@code E2B_SANDBOX_ID} / {@code E2B_TEMPLATE_ID}, which become
  * part of every process's environment; the helper every process is started through: {@code
  * ENVD_EXEC} ({@code envd-exec}: OOM score, the user's ids, exec; default {@link #defaultExec()});
- * and {@code ENVD_SET_CLOCK} ({@code true} lets {@code /init} set the guest clock; off by default
- * so that envd on a host never changes its clock).
+ * {@code ENVD_SET_CLOCK} ({@code true} lets {@code /init} set the guest clock; off by default so
+ * that envd on a host never changes its clock); and {@code ENVD_PIDFD} ({@code off} finds process
+ * exits by polling {@code waitpid} instead of a pidfd; without {@code pidfd_open}, as under gVisor,
+ * envd does so by itself).
  */
 public record EnvdConfig(
     InetSocketAddress address,
     Path root,
     Map<String, String> baseEnv,
     Path exec,
-    boolean setClock) {
+    boolean setClock,
+    boolean pidfd) {
   public static final int DEFAULT_PORT = 49983;
   private static final Path DIST_EXEC = Path.of("/opt/sbx/bin/envd-exec");
 
@@ -34,7 +37,7 @@ public record EnvdConfig(
 
   /** A configuration with the {@link #defaultExec()} helper that never sets the clock. */
   public EnvdConfig(InetSocketAddress address, Path root, Map<String, String> baseEnv) {
-    this(address, root, baseEnv, defaultExec(), false);
+    this(address, root, baseEnv, defaultExec(), false, true);
   }
 
   /**
@@ -79,6 +82,7 @@ public record EnvdConfig(
         Path.of(env.getOrDefault("ENVD_ROOT", "/")),
         base,
         env.containsKey("ENVD_EXEC") ? Path.of(env.get("ENVD_EXEC")) : defaultExec(),
-        "true".equalsIgnoreCase(env.getOrDefault("ENVD_SET_CLOCK", "false")));
+        "true".equalsIgnoreCase(env.getOrDefault("ENVD_SET_CLOCK", "false")),
+        !"off".equalsIgnoreCase(env.getOrDefault("ENVD_PIDFD", "on")));
   }
 }

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.sbx.connect.ConnectHandler;
 import dev.sbx.envd.filesystem.FilesystemService;
+import dev.sbx.envd.linux.ChildProcess;
 import dev.sbx.envd.process.ProcessService;
 import java.io.IOException;
 import java.util.List;
@@ -24,7 +25,11 @@ final class RpcServices implements HttpHandler, AutoCloseable {
   static RpcServices create(EnvdContext context) {
     EnvdConfig config = context.config();
     ProcessService processes =
-        new ProcessService(context.settings(), context.users(), config.exec());
+        new ProcessService(
+            context.settings(),
+            context.users(),
+            config.exec(),
+            config.pidfd() ? ChildProcess.ExitWatch.PIDFD : ChildProcess.ExitWatch.POLL);
     FilesystemService filesystem = new FilesystemService(context.settings(), context.users());
     return new RpcServices(
         filesystem,

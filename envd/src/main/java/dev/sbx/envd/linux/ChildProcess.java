@@ -21,8 +21,27 @@ import org.jspecify.annotations.Nullable;
  * its default action and none blocked, with only the descriptors its {@link FileAction}s give it
  * (everything from 3 up is closed). It is reaped by {@link #tryReap} once its {@link #pidfd()}
  * becomes readable; until then {@link #signal} cannot hit a recycled pid.
+ *
+ * <p>Where the kernel has no {@code pidfd_open} (gVisor 20240729 answers {@code ENOSYS}; a seccomp
+ * filter may answer {@code EPERM}), or when {@link ExitWatch#POLL} asks for it, the child has no
+ * pidfd ({@link #pidfd()} is -1) and its owner finds the exit by calling {@link #tryReap} ({@code
+ * waitpid(WNOHANG)}) from time to time. That is as exact (the child is ours and unreaped, so its
+ * pid cannot be reused), only later by up to the polling interval.
  */
 public final class ChildProcess implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ChildProcess.class.getName());
+
+  /** How the end of a child is noticed. */
+  public enum ExitWatch {
+    /** A pidfd that becomes readable, if the kernel has {@code pidfd_open}; else {@link #POLL}. */
+    PIDFD,
+    /** No pidfd: the owner polls {@link #tryReap} (forced, e.g. {@code ENVD_PIDFD=off}). */
+    POLL
+  }
+
+  /** Set once {@code pidfd_open} answered {@code ENOSYS}: not tried again. */
+  private static volatile boolean pidfdMissing;
+
   private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
   private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
   private static final short POSIX_SPAWN_SETSID = 0x80;
@@ -104,6 +123,23 @@ public final class ChildProcess implements AutoCloseable {
   public static ChildProcess spawn(
       Path path, List<String> argv, List<String> env, Path cwd, List<FileAction> actions)
       throws ErrnoException {
+    return spawn(path, argv, env, cwd, actions, ExitWatch.PIDFD);
+  }
+
+  /**
+   * As {@link #spawn(Path, List, List, Path, List)}, noticing the exit as {@code watch} says.
+   *
+   * @throws ErrnoException when the program cannot be started (nothing is left running then)
+   */
+  public static ChildProcess spawn(
+      Path path,
+      List<String> argv,
+      List<String> env,
+      Path cwd,
+      List<FileAction> actions,
+      ExitWatch watch)
+      throws ErrnoException {
+    requireNonNull(watch, "watch");
     requireNonNull(path, "path");
     requireNonNull(argv, "argv");
     requireNonNull(env, "env");
@@ -170,22 +206,40 @@ public final class ChildProcess implements AutoCloseable {
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
-    int pidfd;
-    try {
-      pidfd = Syscalls.pidfdOpen(pid);
-    } catch (ErrnoException e) {
-      Syscalls.kill(pid, Syscalls.SIGKILL);
-      Syscalls.waitBlocking(pid);
-      throw e;
+    return new ChildProcess(pid, watch == ExitWatch.PIDFD ? openPidfd(pid) : -1);
+  }
+
+  /**
+   * A pidfd for the child, or -1 when the kernel cannot give one: any failure falls back to
+   * polling, which is always correct for an unreaped child of ours.
+   */
+  private static int openPidfd(int pid) {
+    if (pidfdMissing) {
+      return -1;
     }
-    return new ChildProcess(pid, pidfd);
+    try {
+      return Syscalls.pidfdOpen(pid);
+    } catch (ErrnoException e) {
+      if (e.errno() == Syscalls.ENOSYS) {
+        pidfdMissing = true;
+        LOG.log(
+            System.Logger.Level.INFO,
+            "pidfd_open is not implemented here (gVisor?): process exits are found by polling");
+      } else {
+        LOG.log(System.Logger.Level.WARNING, "pidfd_open failed, polling for the exit: {0}", e);
+      }
+      return -1;
+    }
   }
 
   public int pid() {
     return pid;
   }
 
-  /** Readable once the child has ended; {@link #tryReap} then returns its status. */
+  /**
+   * Readable once the child has ended; {@link #tryReap} then returns its status. -1 when there is
+   * none (see the class comment): then poll {@link #tryReap}.
+   */
   public int pidfd() {
     return pidfd;
   }
@@ -217,7 +271,9 @@ public final class ChildProcess implements AutoCloseable {
       status = Syscalls.waitBlocking(pid);
     }
     closed = true;
-    Syscalls.close(pidfd);
+    if (pidfd >= 0) {
+      Syscalls.close(pidfd);
+    }
   }
 
   /**

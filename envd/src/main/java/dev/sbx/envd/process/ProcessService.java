@@ -10,6 +10,7 @@ import dev.sbx.connect.ResponseStream;
 import dev.sbx.connect.ServiceDefinition;
 import dev.sbx.envd.CallHeaders;
 import dev.sbx.envd.SandboxSettings;
+import dev.sbx.envd.linux.ChildProcess;
 import dev.sbx.envd.linux.ErrnoException;
 import dev.sbx.envd.linux.Syscalls;
 import dev.sbx.envd.user.PathResolver;
@@ -62,20 +63,40 @@ public final class ProcessService {
   private final SandboxSettings settings;
   private final RequestUsers users;
   private final Path exec;
+  private final ChildProcess.ExitWatch exitWatch;
   private final ProcessTable table;
 
   /**
    * @param exec the {@code envd-exec} helper (OOM score, the user's ids, then the command)
    */
   public ProcessService(SandboxSettings settings, RequestUsers users, Path exec) {
-    this(settings, users, exec, FINISHED_RETENTION);
+    this(settings, users, exec, ChildProcess.ExitWatch.PIDFD);
+  }
+
+  /**
+   * @param exitWatch {@link ChildProcess.ExitWatch#POLL} never uses a pidfd ({@code
+   *     ENVD_PIDFD=off})
+   */
+  public ProcessService(
+      SandboxSettings settings, RequestUsers users, Path exec, ChildProcess.ExitWatch exitWatch) {
+    this(settings, users, exec, FINISHED_RETENTION, exitWatch);
   }
 
   ProcessService(
       SandboxSettings settings, RequestUsers users, Path exec, Duration finishedRetention) {
+    this(settings, users, exec, finishedRetention, ChildProcess.ExitWatch.PIDFD);
+  }
+
+  ProcessService(
+      SandboxSettings settings,
+      RequestUsers users,
+      Path exec,
+      Duration finishedRetention,
+      ChildProcess.ExitWatch exitWatch) {
     this.settings = requireNonNull(settings, "settings");
     this.users = requireNonNull(users, "users");
     this.exec = requireNonNull(exec, "exec");
+    this.exitWatch = requireNonNull(exitWatch, "exitWatch");
     this.table = new ProcessTable(requireNonNull(finishedRetention, "finishedRetention"));
   }
 
@@ -116,7 +137,14 @@ public final class ProcessService {
     try {
       process =
           SandboxProcess.start(
-              launch, info.build(), window, stdin, deadline, subscription, table::finished);
+              launch,
+              info.build(),
+              window,
+              stdin,
+              deadline,
+              subscription,
+              table::finished,
+              exitWatch);
     } catch (ErrnoException e) {
       throw new ConnectException(
           ConnectCode.INTERNAL,

@@ -32,6 +32,12 @@ import org.jspecify.annotations.Nullable;
  * the streams attached at that moment, writes queued input without blocking, kills the process when
  * its lifetime is over, and reaps it through its pidfd. After the exit it takes what the process
  * left in its pipes, closes every descriptor, and publishes exactly one end event.
+ *
+ * <p>Without a pidfd (gVisor has no {@code pidfd_open}; {@link ChildProcess.ExitWatch#POLL}) the
+ * loop calls {@code waitpid(WNOHANG)} after every wake-up and at least every {@link
+ * #REAP_POLL_MAX_MILLIS}: the interval starts at 1 ms, doubles while nothing happens and falls back
+ * to 1 ms when an output reaches its end (what usually comes right before the exit). Output, exit
+ * status and reaping are the same as with a pidfd; only the end may come up to that much later.
  */
 final class SandboxProcess {
   private static final Logger LOG = System.getLogger(SandboxProcess.class.getName());
@@ -46,6 +52,9 @@ final class SandboxProcess {
   private static final long DRAIN_AFTER_EXIT_BYTES = 2L << 20;
 
   private static final int MAX_WRITE = 64 * 1024;
+
+  /** Without a pidfd: the longest wait between two {@code waitpid(WNOHANG)}. */
+  static final int REAP_POLL_MAX_MILLIS = 50;
 
   enum OutputKind {
     STDOUT,
@@ -152,6 +161,21 @@ final class SandboxProcess {
       Subscription first,
       Consumer<SandboxProcess> onEnd)
       throws ErrnoException {
+    return start(
+        launch, info, window, stdin, deadlineNanos, first, onEnd, ChildProcess.ExitWatch.PIDFD);
+  }
+
+  /** As above, noticing the exit as {@code exitWatch} says. */
+  static SandboxProcess start(
+      Launch launch,
+      ProcessInfo info,
+      @Nullable WindowSize window,
+      boolean stdin,
+      long deadlineNanos,
+      Subscription first,
+      Consumer<SandboxProcess> onEnd,
+      ChildProcess.ExitWatch exitWatch)
+      throws ErrnoException {
     List<Integer> parentFds = new ArrayList<>();
     List<Integer> childFds = new ArrayList<>();
     List<FileAction> actions = new ArrayList<>();
@@ -198,7 +222,8 @@ final class SandboxProcess {
         outputs.add(new Output(err.readEnd(), OutputKind.STDERR));
       }
       child =
-          ChildProcess.spawn(launch.program(), launch.argv(), launch.env(), launch.cwd(), actions);
+          ChildProcess.spawn(
+              launch.program(), launch.argv(), launch.env(), launch.cwd(), actions, exitWatch);
     } catch (ErrnoException | RuntimeException | Error e) {
       parentFds.forEach(Syscalls::close);
       throw e;
@@ -390,6 +415,8 @@ final class SandboxProcess {
   }
 
   private WaitStatus loop(MemorySegment buffer, MemorySegment pollFds) throws ErrnoException {
+    boolean hasPidfd = child.pidfd() >= 0;
+    int reapInterval = 1;
     while (true) {
       takeInputOps();
       runPendingInput();
@@ -410,7 +437,10 @@ final class SandboxProcess {
         int capped = (int) Math.min(millis, Integer.MAX_VALUE);
         timeout = timeout < 0 ? capped : Math.min(timeout, capped);
       }
-      Syscalls.poll(pollFds, n, timeout);
+      if (!hasPidfd) {
+        timeout = timeout < 0 ? reapInterval : Math.min(timeout, reapInterval);
+      }
+      int ready = Syscalls.poll(pollFds, n, timeout);
 
       if (Syscalls.pollResult(pollFds, 0) != 0) {
         Syscalls.drainEventfd(wakeFd);
@@ -418,16 +448,21 @@ final class SandboxProcess {
       if (Syscalls.pollResult(pollFds, inputIndex) != 0) {
         runPendingInput();
       }
+      boolean outputEnded = false;
       for (int i = 0; i < outputs.size(); i++) {
         if (Syscalls.pollResult(pollFds, firstOutput + i) != 0) {
-          readOnce(outputs.get(i), buffer);
+          outputEnded |= readOnce(outputs.get(i), buffer) == 0;
         }
       }
-      if (Syscalls.pollResult(pollFds, 1) != 0) {
+      if (!hasPidfd || Syscalls.pollResult(pollFds, 1) != 0) {
         WaitStatus status = child.tryReap();
         if (status != null) {
           return status;
         }
+      }
+      if (!hasPidfd) {
+        reapInterval =
+            ready == 0 && !outputEnded ? Math.min(reapInterval * 2, REAP_POLL_MAX_MILLIS) : 1;
       }
       if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos >= 0) {
         LOG.log(Level.DEBUG, "process {0}: lifetime over, killing it", pid());

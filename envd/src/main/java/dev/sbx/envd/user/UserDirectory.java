@@ -6,24 +6,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Looks users and groups up in {@code etc/passwd} and {@code etc/group} below a root directory. The
- * files are read on every lookup: they are small, and users added inside a running sandbox ({@code
- * useradd}) must be seen at once.
+ * Looks users and groups up in {@code etc/passwd} and {@code etc/group} below a root directory.
+ * Users added inside a running sandbox ({@code useradd}) must be seen at once, so every lookup
+ * checks the files ({@code stat}: inode, size, modification time); they are parsed again only when
+ * one of those changed ({@code useradd} writes a new file and renames it into place). Before, both
+ * files were read and parsed on every request, and once per entry of a directory listing.
  */
 public final class UserDirectory {
-  private final Path passwd;
-  private final Path group;
+  private final CachedTable<PasswdEntry> passwd;
+  private final CachedTable<GroupEntry> group;
 
   public UserDirectory(Path root) {
-    this.passwd = root.resolve("etc/passwd");
-    this.group = root.resolve("etc/group");
+    this.passwd = new CachedTable<>(root.resolve("etc/passwd"), UserDirectory::parsePasswd);
+    this.group = new CachedTable<>(root.resolve("etc/group"), UserDirectory::parseGroup);
   }
 
   /** The directory of the machine envd runs on. */
@@ -82,8 +88,16 @@ public final class UserDirectory {
   private record GroupEntry(String name, int gid, List<String> members) {}
 
   private List<PasswdEntry> passwdEntries() {
+    return passwd.entries();
+  }
+
+  private List<GroupEntry> groupEntries() {
+    return group.entries();
+  }
+
+  private static List<PasswdEntry> parsePasswd(List<String> lines) {
     List<PasswdEntry> entries = new ArrayList<>();
-    for (String line : lines(passwd)) {
+    for (String line : lines) {
       String[] f = line.split(":", -1);
       if (f.length < 7) {
         continue;
@@ -94,12 +108,12 @@ public final class UserDirectory {
         entries.add(new PasswdEntry(f[0], uid, gid, f[5], f[6]));
       }
     }
-    return entries;
+    return List.copyOf(entries);
   }
 
-  private List<GroupEntry> groupEntries() {
+  private static List<GroupEntry> parseGroup(List<String> lines) {
     List<GroupEntry> entries = new ArrayList<>();
-    for (String line : lines(group)) {
+    for (String line : lines) {
       String[] f = line.split(":", -1);
       if (f.length < 4) {
         continue;
@@ -110,22 +124,68 @@ public final class UserDirectory {
         entries.add(new GroupEntry(f[0], gid, members));
       }
     }
-    return entries;
+    return List.copyOf(entries);
   }
 
-  private static List<String> lines(Path file) {
-    try {
-      return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
-          .filter(l -> !l.isBlank() && !l.startsWith("#"))
-          .toList();
-    } catch (NoSuchFileException e) {
-      return List.of();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /**
+   * A file's parsed entries, parsed again when its identity, size or modification time changes. A
+   * missing file has no entries.
+   */
+  private static final class CachedTable<T> {
+    private record Version(@Nullable Object fileKey, long size, FileTime modified) {}
+
+    private record Parsed<T>(@Nullable Version version, List<T> entries) {}
+
+    private final Path file;
+    private final Function<List<String>, List<T>> parser;
+    private volatile Parsed<T> parsed = new Parsed<>(null, List.of());
+
+    CachedTable(Path file, Function<List<String>, List<T>> parser) {
+      this.file = file;
+      this.parser = parser;
+    }
+
+    List<T> entries() {
+      Version version = version();
+      Parsed<T> current = parsed;
+      if (version != null && version.equals(current.version())) {
+        return current.entries();
+      }
+      if (version == null) {
+        parsed = new Parsed<>(null, List.of());
+        return List.of();
+      }
+      List<String> lines;
+      try {
+        lines =
+            Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("#"))
+                .toList();
+      } catch (NoSuchFileException e) {
+        parsed = new Parsed<>(null, List.of());
+        return List.of();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      List<T> entries = parser.apply(lines);
+      // the version read before the content: a change while reading is seen by the next lookup
+      parsed = new Parsed<>(version, entries);
+      return entries;
+    }
+
+    private @Nullable Version version() {
+      try {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        return new Version(attributes.fileKey(), attributes.size(), attributes.lastModifiedTime());
+      } catch (NoSuchFileException e) {
+        return null;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
-  private static @org.jspecify.annotations.Nullable Integer parseId(String text) {
+  private static @Nullable Integer parseId(String text) {
     try {
       return Integer.parseInt(text);
     } catch (NumberFormatException e) {

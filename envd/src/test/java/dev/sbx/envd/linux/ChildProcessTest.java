@@ -60,6 +60,47 @@ class ChildProcessTest {
   }
 
   @Test
+  void withoutAPidfdTheExitIsFoundByPollingAndTheChildIsReaped() throws Exception {
+    Syscalls.Pipe out = Syscalls.pipe();
+    ChildProcess child;
+    try {
+      child =
+          ChildProcess.spawn(
+              SH,
+              List.of("sh", "-c", "echo hi; exit 3"),
+              List.of(),
+              Path.of("/"),
+              List.of(new ChildProcess.FileAction.Dup2(out.writeEnd(), 1)),
+              ChildProcess.ExitWatch.POLL);
+    } finally {
+      Syscalls.close(out.writeEnd());
+    }
+    assertThat(child.pidfd()).isEqualTo(-1);
+    assertThat(readAll(out.readEnd())).isEqualTo("hi\n");
+    Syscalls.close(out.readEnd());
+    assertThat(awaitExit(child)).isEqualTo(WaitStatus.ofExit(3));
+    assertThat(Files.exists(Path.of("/proc/" + child.pid()))).as("no zombie").isFalse();
+    assertThat(child.signal(Syscalls.SIGKILL)).isFalse();
+    child.close();
+  }
+
+  @Test
+  void closingARunningChildWithoutAPidfdKillsAndReapsIt() throws Exception {
+    ChildProcess child =
+        ChildProcess.spawn(
+            SH,
+            List.of("sh", "-c", "sleep 100"),
+            List.of(),
+            Path.of("/"),
+            List.of(),
+            ChildProcess.ExitWatch.POLL);
+    assertThat(child.tryReap()).isNull();
+    child.close();
+    assertThat(child.tryReap()).isEqualTo(WaitStatus.ofSignal(Syscalls.SIGKILL));
+    assertThat(Files.exists(Path.of("/proc/" + child.pid()))).isFalse();
+  }
+
+  @Test
   void signalAfterReapIsRefused() throws Exception {
     ChildProcess child =
         ChildProcess.spawn(

@@ -13,6 +13,7 @@ import dev.sbx.envd.EnvdConfig;
 import dev.sbx.envd.FakeCallContext;
 import dev.sbx.envd.OpenDescriptors;
 import dev.sbx.envd.SandboxSettings;
+import dev.sbx.envd.linux.ChildProcess;
 import dev.sbx.envd.user.RequestUsers;
 import dev.sbx.envd.user.UserDirectory;
 import dev.sbx.proto.process.CloseStdinRequest;
@@ -36,6 +37,7 @@ import dev.sbx.testing.HostUser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -47,13 +49,14 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The process service against real processes (run as root, as envd does). */
 class ProcessServiceTest {
   private static final Duration RETENTION = Duration.ofSeconds(2);
 
-  private SandboxSettings settings;
-  private ProcessService service;
+  SandboxSettings settings;
+  ProcessService service;
 
   @BeforeEach
   void setUp() {
@@ -64,7 +67,13 @@ class ProcessServiceTest {
             settings,
             new RequestUsers(UserDirectory.system(), settings),
             EnvdConfig.defaultExec(),
-            RETENTION);
+            RETENTION,
+            exitWatch());
+  }
+
+  /** How the service notices exits; {@link ProcessServiceWithoutPidfdTest} forces polling. */
+  ChildProcess.ExitWatch exitWatch() {
+    return ChildProcess.ExitWatch.PIDFD;
   }
 
   @AfterEach
@@ -153,6 +162,41 @@ class ProcessServiceTest {
 
     assertThat(result.end().getExitCode()).isEqualTo(127);
     assertThat(result.stderr()).contains("no-such-command-sbx");
+  }
+
+  @Test
+  void commandsAreFoundAndRunAsExecvpDoes(@TempDir Path dir) throws Exception {
+    // found in the request's PATH (a directory that is not in the default one)
+    Path tool = dir.resolve("sbx-tool");
+    Files.writeString(tool, "#!/bin/sh\necho tool \"$@\"\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    StartRequest inPath =
+        StartRequest.newBuilder()
+            .setProcess(
+                ProcessConfig.newBuilder()
+                    .setCmd("sbx-tool")
+                    .addArgs("a")
+                    .putEnvs("PATH", "/nonexistent:" + dir + ":/usr/bin:/bin"))
+            .setStdin(false)
+            .build();
+    StreamCall.Result found = start(inPath, context()).finish();
+    assertThat(found.stdout()).isEqualTo("tool a\n");
+    assertThat(found.end().getExitCode()).isZero();
+
+    // an executable file without "#!" is run by /bin/sh
+    Path script = dir.resolve("no-shebang");
+    Files.writeString(script, "echo plain \"$1\"\nexit 7\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    StreamCall.Result plain = start(command(script.toString(), "b"), context()).finish();
+    assertThat(plain.stdout()).isEqualTo("plain b\n");
+    assertThat(plain.end().getExitCode()).isEqualTo(7);
+
+    // a file that is not executable: 126, as a shell says
+    Path data = dir.resolve("data");
+    Files.writeString(data, "not a program\n");
+    StreamCall.Result denied = start(command(data.toString()), context()).finish();
+    assertThat(denied.end().getExitCode()).isEqualTo(126);
+    assertThat(denied.stderr()).contains("envd-exec: " + data + ": Permission denied");
   }
 
   @Test
