@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * An orchestrator of the benchmarks' own, in this JVM: layout {@code sbxs} (containers {@code
  * sbxs-…}, cgroups below {@code /sbxs}, bridge {@code sbxs0}, addresses from {@code
- * 10.242.0.0/23}), a work directory {@code /tmp/sbxs-bench-…} with busybox templates, runc or
+ * 10.242.0.0/24}), a work directory {@code /tmp/sbxs-bench-…} with busybox templates, runc or
  * runsc. {@link #close} stops it (deleting every sandbox and the network), checks with {@link
  * LeakInventory} that nothing of the layout is left, and deletes the work directory. Needs root,
  * runc (or runsc), nftables and busybox-static. Only one benchmark on this layout may run at a
@@ -81,7 +81,7 @@ final class BenchNode implements AutoCloseable {
                       PREFIX + "-",
                       PREFIX),
                   new NetworkConfig(
-                      PREFIX, PREFIX + "0", Ipv4Cidr.parse("10.242.0.0/23"), readySlots),
+                      PREFIX, PREFIX + "0", Ipv4Cidr.parse("10.242.0.0/24"), readySlots),
                   new LifecycleSettings(
                       envdDist,
                       maxSandboxes,
