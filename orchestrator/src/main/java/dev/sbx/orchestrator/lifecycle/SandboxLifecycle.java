@@ -197,6 +197,12 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         ready = warm.slot();
         claim(warm, request, rootfs, trace);
       }
+      String startCommand = template.settings().startCommand();
+      if (startCommand != null) {
+        StartCommand.start(
+            ready.ip(), rootfs, startCommand, request.accessToken(), settings.healthTimeout());
+        trace.mark("template start command");
+      }
       Sandbox sandbox =
           new Sandbox(
               id,
@@ -345,8 +351,10 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     UtsNamespace.Pending hostname = null;
     if (runtime instanceof RuncRuntime) {
       hostname = UtsNamespace.startSetHostname(warm.pid(), id);
-    } else {
+    } else if (runtime instanceof RunscRuntime runsc) {
       // gVisor keeps its own UTS namespace inside the sentry: set it from within
+      runsc.setHostname(warm.containerId(), id, settings.healthTimeout());
+    } else {
       ExecResult result =
           runtime.exec(warm.containerId(), List.of("hostname", id), settings.healthTimeout());
       if (result.exitCode() != 0) {
