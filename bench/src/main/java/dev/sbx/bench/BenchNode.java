@@ -31,9 +31,9 @@ import java.util.concurrent.TimeUnit;
  * sbxs-…}, cgroups below {@code /sbxs}, bridge {@code sbxs0}, addresses from {@code
  * 10.242.0.0/24}), a work directory {@code /tmp/sbxs-bench-…} with busybox templates, runc or
  * runsc. {@link #close} stops it (deleting every sandbox and the network), checks with {@link
- * LeakInventory} that nothing of the layout is left, and deletes the work directory. Needs root,
- * runc (or runsc), nftables and busybox-static. Only one benchmark on this layout may run at a
- * time.
+ * LeakInventory} that nothing of the layout is left, removes the cgroup parent and deletes the work
+ * directory. Needs root, runc (or runsc), nftables and busybox-static. Only one benchmark on this
+ * layout may run at a time.
  */
 final class BenchNode implements AutoCloseable {
   static final String PREFIX = "sbxs";
@@ -130,7 +130,28 @@ final class BenchNode implements AutoCloseable {
         System.err.println("left on the host: " + leaks);
       }
     } finally {
-      DirectoryTree.delete(workDir);
+      try {
+        removeCgroupParent();
+      } finally {
+        DirectoryTree.delete(workDir);
+      }
+    }
+  }
+
+  /**
+   * rmdir of {@code /<PREFIX>} in every cgroup hierarchy (left by runc; empty once all are gone).
+   */
+  private static void removeCgroupParent() {
+    try (var hierarchies = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : hierarchies) {
+        try {
+          Files.deleteIfExists(hierarchy.resolve(PREFIX));
+        } catch (IOException e) {
+          System.err.println("cannot remove " + hierarchy.resolve(PREFIX) + ": " + e);
+        }
+      }
+    } catch (IOException e) {
+      System.err.println("cannot list /sys/fs/cgroup: " + e);
     }
   }
 

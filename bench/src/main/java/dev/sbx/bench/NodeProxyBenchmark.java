@@ -1,5 +1,7 @@
 package dev.sbx.bench;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.Sandbox;
 import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
@@ -107,12 +109,12 @@ public final class NodeProxyBenchmark {
           "| path | GET /health p50 | p99 | req/s at 16 | req/s / direct | 64 MiB GET /files"
               + " MiB/s |");
       System.out.println("|---|---|---|---|---|---|");
-      double directRate = median(rates.get("direct"));
+      double directRate = median(requireNonNull(rates.get("direct")));
       for (Path2 path : paths) {
-        List<Samples> samples = latency.get(path.name());
+        List<Samples> samples = requireNonNull(latency.get(path.name()));
         List<Double> p50 = samples.stream().map(s -> s.percentileMillis(50)).toList();
         List<Double> p99 = samples.stream().map(s -> s.percentileMillis(99)).toList();
-        double rate = median(rates.get(path.name()));
+        double rate = median(requireNonNull(rates.get(path.name())));
         System.out.printf(
             "| %s | %.3f ms | %.3f ms | %.0f | %.2f | %.0f |%n",
             path.name(),
@@ -120,7 +122,7 @@ public final class NodeProxyBenchmark {
             median(p99),
             rate,
             rate / directRate,
-            median(download.get(path.name())));
+            median(requireNonNull(download.get(path.name()))));
       }
     }
   }
