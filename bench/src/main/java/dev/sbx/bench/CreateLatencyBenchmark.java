@@ -1,132 +1,129 @@
 package dev.sbx.bench;
 
-import dev.sbx.orchestrator.LeakInventory;
-import dev.sbx.orchestrator.Orchestrator;
-import dev.sbx.orchestrator.OrchestratorConfig;
-import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
-import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
-import dev.sbx.orchestrator.network.Ipv4Cidr;
-import dev.sbx.orchestrator.network.NetworkConfig;
-import dev.sbx.orchestrator.rootfs.DirectoryTree;
-import dev.sbx.orchestrator.runtime.RuncSettings;
-import dev.sbx.orchestrator.template.Template;
-import dev.sbx.orchestrator.template.TemplateDirectory;
-import dev.sbx.orchestrator.template.TemplateSettings;
+import dev.sbx.orchestrator.lifecycle.CreateTrace;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
 import dev.sbx.proto.orchestrator.NodeInfoRequest;
 import dev.sbx.proto.orchestrator.NodeServiceGrpc;
 import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Create latency over gRPC, from a template's warm pool and cold (issue 3's targets, runc: warm p50
- * ≤ 20 ms, cold ≤ 500 ms). Needs root, runc, nftables and busybox-static; starts its own
- * orchestrator on the layout {@code sbxk} / {@code sbxk0} / {@code 10.234.0.0/24} (the orchestrator
- * tests' crash-recovery layout: do not run both at once) with a busybox template {@code warm} (pool
+ * ≤ 20 ms, cold ≤ 500 ms), with the lifecycle's per-step breakdown ({@link CreateTrace}). Needs
+ * root, runc (or runsc), nftables and busybox-static; starts its own orchestrator on the
+ * benchmarks' layout ({@link BenchNode}: {@code sbxs}) with a busybox template {@code warm} (pool
  * of 1) and {@code cold} (no pool), and removes everything at the end.
  *
- * <p>{@code java -cp … dev.sbx.bench.CreateLatencyBenchmark <envd-dist> [runs]}: each warm run
- * waits until the pool holds a sandbox, then times {@code Create} until it returns (claim,
+ * <p>{@code java -cp … dev.sbx.bench.CreateLatencyBenchmark <envd-dist> [runs] [runc|runsc]}: each
+ * warm run waits until the pool holds a sandbox, then times {@code Create} until it returns (claim,
  * hostname, /etc/hosts, limits, /init); each cold run times a create from the template without a
- * pool (slot built on demand, runc run, envd healthy, /init). Every sandbox is deleted after its
- * run, outside the timing.
+ * pool (ready network slot, runtime create, envd healthy, /init). Every sandbox is deleted after
+ * its run, outside the timing; the delete is timed too.
  */
 public final class CreateLatencyBenchmark {
   private CreateLatencyBenchmark() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: CreateLatencyBenchmark <envd-dist> [runs]");
+      System.err.println("usage: CreateLatencyBenchmark <envd-dist> [runs] [runc|runsc]");
       System.exit(2);
     }
     Path envdDist = Path.of(args[0]).toAbsolutePath();
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-    Path workDir = Files.createTempDirectory("sbxk-bench-");
-    OrchestratorConfig config =
-        new OrchestratorConfig(
-                InetAddress.getLoopbackAddress(),
-                0,
-                workDir.resolve("templates"),
-                new RuncSettings(
-                    Path.of("runc"),
-                    workDir.resolve("runc-state"),
-                    workDir.resolve("sandboxes"),
-                    "sbxk-",
-                    "sbxk"),
-                new NetworkConfig("sbxk", "sbxk0", Ipv4Cidr.parse("10.234.0.0/24"), 2),
-                new LifecycleSettings(
-                    envdDist, 8, Duration.ofSeconds(60), Duration.ofMillis(50), List.of()))
-            .withNodeProxy("127.0.0.1", 0)
-            .withWarmPool(new WarmPoolSettings(0, java.util.Map.of("warm", 1)));
-    try {
-      for (String id : new String[] {"warm", "cold"}) {
-        Path template = workDir.resolve("templates").resolve(id);
-        busyboxTemplate(template.resolve(Template.ROOTFS_DIR));
-        TemplateDirectory.writeSettings(template, TemplateSettings.DEFAULT);
+    String runtime = args.length > 2 ? args[2] : "runc";
+    System.out.println(Machine.describe());
+    Map<String, CreateTrace> traces = new ConcurrentHashMap<>();
+    try (BenchNode node = BenchNode.start(envdDist, runtime, Map.of("warm", 1, "cold", 0), 8, 2)) {
+      node.orchestrator.lifecycle().onCreate(trace -> traces.put(trace.sandboxId(), trace));
+      var sandboxes =
+          SandboxServiceGrpc.newBlockingStub(node.channel).withDeadlineAfter(1, TimeUnit.HOURS);
+      var info = NodeServiceGrpc.newBlockingStub(node.channel);
+      Samples deletes = new Samples(3 * runs + 2);
+      // one of each first: JIT, the gRPC connection, the page cache
+      time(sandboxes, "warmupc", "cold", true, deletes);
+      awaitWarm(info);
+      time(sandboxes, "warmupw", "warm", true, deletes);
+      Samples warm = new Samples(runs);
+      Samples warmDefaults = new Samples(runs);
+      Samples cold = new Samples(runs);
+      Map<String, Long> clientNanos = new LinkedHashMap<>();
+      for (int i = 0; i < runs; i++) {
+        awaitWarm(info);
+        warm.add(record(clientNanos, "bw" + i, time(sandboxes, "bw" + i, "warm", true, deletes)));
+        awaitWarm(info);
+        warmDefaults.add(
+            record(clientNanos, "bd" + i, time(sandboxes, "bd" + i, "warm", false, deletes)));
+        cold.add(record(clientNanos, "bc" + i, time(sandboxes, "bc" + i, "cold", true, deletes)));
       }
-      System.out.println(Machine.describe());
-      try (Orchestrator orchestrator = Orchestrator.start(config)) {
-        ManagedChannel channel =
-            Grpc.newChannelBuilderForAddress(
-                    "127.0.0.1", orchestrator.port(), InsecureChannelCredentials.create())
-                .build();
-        try {
-          var sandboxes =
-              SandboxServiceGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.HOURS);
-          var node = NodeServiceGrpc.newBlockingStub(channel);
-          // one of each first: JIT, the gRPC connection, the page cache
-          time(sandboxes, "warmupc", "cold");
-          awaitWarm(node);
-          time(sandboxes, "warmupw", "warm");
-          Samples warm = new Samples(runs);
-          Samples warmDefaults = new Samples(runs);
-          Samples cold = new Samples(runs);
-          for (int i = 0; i < runs; i++) {
-            awaitWarm(node);
-            warm.add(time(sandboxes, "bw" + i, "warm"));
-            awaitWarm(node);
-            warmDefaults.add(time(sandboxes, "bd" + i, "warm", false));
-            cold.add(time(sandboxes, "bc" + i, "cold"));
-          }
-          System.out.printf(
-              "create over gRPC, runc, busybox template, %d runs each, load %s%n",
-              runs, Machine.loadAverage());
-          System.out.printf(
-              "| warm pool | p50 %.1f ms | p95 %.1f ms |%n",
-              warm.percentileMillis(50), warm.percentileMillis(95));
-          System.out.printf(
-              "| warm pool, template's limits (no runc update) | p50 %.1f ms | p95 %.1f ms |%n",
-              warmDefaults.percentileMillis(50), warmDefaults.percentileMillis(95));
-          System.out.printf(
-              "| cold      | p50 %.1f ms | p95 %.1f ms |%n",
-              cold.percentileMillis(50), cold.percentileMillis(95));
-        } finally {
-          channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
-      }
-      List<String> leaks = LeakInventory.find(config, null);
-      if (!leaks.isEmpty()) {
-        System.err.println("left on the host: " + leaks);
-      }
-    } finally {
-      DirectoryTree.delete(workDir);
+      System.out.printf(
+          "create over gRPC, %s, busybox template, %d runs each, load %s%n",
+          runtime, runs, Machine.loadAverage());
+      System.out.printf(
+          "| warm pool, 1 vCPU / 256 MiB | p50 %.1f ms | p95 %.1f ms |%n",
+          warm.percentileMillis(50), warm.percentileMillis(95));
+      System.out.printf(
+          "| warm pool, the template's limits | p50 %.1f ms | p95 %.1f ms |%n",
+          warmDefaults.percentileMillis(50), warmDefaults.percentileMillis(95));
+      System.out.printf(
+          "| cold | p50 %.1f ms | p95 %.1f ms |%n",
+          cold.percentileMillis(50), cold.percentileMillis(95));
+      System.out.printf(
+          "| delete | p50 %.1f ms | p95 %.1f ms |%n",
+          deletes.percentileMillis(50), deletes.percentileMillis(95));
+      printSteps("warm, 1 vCPU / 256 MiB", "bw", runs, traces, clientNanos);
+      printSteps("warm, the template's limits", "bd", runs, traces, clientNanos);
+      printSteps("cold", "bc", runs, traces, clientNanos);
     }
   }
 
-  private static long time(
-      SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes, String id, String template) {
-    return time(sandboxes, id, template, true);
+  private static long record(Map<String, Long> clientNanos, String id, long nanos) {
+    clientNanos.put(id, nanos);
+    return nanos;
+  }
+
+  /** The median of each step over the runs {@code <prefix>0…}, and what gRPC added. */
+  private static void printSteps(
+      String title,
+      String prefix,
+      int runs,
+      Map<String, CreateTrace> traces,
+      Map<String, Long> clientNanos) {
+    Map<String, Samples> steps = new LinkedHashMap<>();
+    Samples total = new Samples(runs);
+    Samples grpc = new Samples(runs);
+    for (int i = 0; i < runs; i++) {
+      CreateTrace trace = traces.get(prefix + i);
+      if (trace == null) {
+        continue;
+      }
+      for (CreateTrace.Step step : trace.steps()) {
+        steps.computeIfAbsent(step.name(), n -> new Samples(runs)).add(step.nanos());
+      }
+      for (CreateTrace.Step step : trace.parallelSteps()) {
+        steps.computeIfAbsent("(" + step.name() + ")", n -> new Samples(runs)).add(step.nanos());
+      }
+      total.add(trace.totalNanos());
+      grpc.add(clientNanos.getOrDefault(prefix + i, 0L) - trace.totalNanos());
+    }
+    System.out.printf("steps of a create, %s (median of %d, ms):%n", title, total.size());
+    List<String> rows = new ArrayList<>();
+    steps.forEach((name, samples) -> rows.add(row(name, samples)));
+    rows.add(row("lifecycle total", total));
+    rows.add(row("gRPC and the service (client time - lifecycle total)", grpc));
+    rows.forEach(System.out::println);
+  }
+
+  private static String row(String name, Samples samples) {
+    return String.format(
+        "| %s | %.2f | p95 %.2f |",
+        name, samples.percentileMillis(50), samples.percentileMillis(95));
   }
 
   /** One create (1 vCPU / 256 MiB, or the template's 2 / 512 without {@code ownLimits}). */
@@ -134,7 +131,8 @@ public final class CreateLatencyBenchmark {
       SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes,
       String id,
       String template,
-      boolean ownLimits) {
+      boolean ownLimits,
+      Samples deletes) {
     CreateSandboxRequest.Builder request =
         CreateSandboxRequest.newBuilder().setSandboxId(id).setTemplateId(template);
     if (ownLimits) {
@@ -144,48 +142,20 @@ public final class CreateLatencyBenchmark {
     long start = System.nanoTime();
     sandboxes.create(request.build());
     long elapsed = System.nanoTime() - start;
+    long deleteStart = System.nanoTime();
     sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
+    deletes.add(System.nanoTime() - deleteStart);
     return elapsed;
   }
 
   private static void awaitWarm(NodeServiceGrpc.NodeServiceBlockingStub node)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (node.info(NodeInfoRequest.getDefaultInstance()).getWarmPoolOrDefault("warm", 0) < 1) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the warm pool did not refill within a minute");
+        throw new IllegalStateException("the warm pool did not refill within two minutes");
       }
       Thread.sleep(10);
-    }
-  }
-
-  /** A busybox rootfs: the static binary, its applets, root and user 1000, /tmp 1777. */
-  private static void busyboxTemplate(Path dir) throws IOException, InterruptedException {
-    Path busybox = Path.of("/bin/busybox");
-    Path bin = Files.createDirectories(dir.resolve("bin"));
-    Files.copy(busybox, bin.resolve("busybox"));
-    Process list = new ProcessBuilder(busybox.toString(), "--list").start();
-    String applets = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (list.waitFor() != 0) {
-      throw new IllegalStateException("busybox --list failed");
-    }
-    for (String applet : applets.lines().toList()) {
-      if (!applet.equals("busybox")) {
-        Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
-      }
-    }
-    Path etc = Files.createDirectories(dir.resolve("etc"));
-    Files.writeString(
-        etc.resolve("passwd"),
-        "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n");
-    Files.writeString(etc.resolve("group"), "root:x:0:\nuser:x:1000:\n");
-    Path tmp = Files.createDirectories(dir.resolve("tmp"));
-    Files.createDirectories(dir.resolve("root"));
-    Path home = Files.createDirectories(dir.resolve("home/user"));
-    Files.setAttribute(home, "unix:uid", 1000);
-    Files.setAttribute(home, "unix:gid", 1000);
-    if (new ProcessBuilder("chmod", "1777", tmp.toString()).start().waitFor() != 0) {
-      throw new IllegalStateException("chmod 1777 " + tmp + " failed");
     }
   }
 }

@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -289,9 +290,10 @@ public final class Orchestrator implements AutoCloseable {
   /**
    * Runs an orchestrator with {@link OrchestratorConfig#defaults()}, changed by the system
    * properties {@code sbx.grpc.port}, {@code sbx.proxy.port}, {@code sbx.templates}, {@code
-   * sbx.envd.dist}, {@code sbx.warm.pool} (pool size of every template), {@code sbx.keep.sandboxes}
-   * ({@code true}: a clean stop leaves the sandboxes running) and {@code sbx.runtime} ({@code runc}
-   * or {@code runsc}), until the process is stopped (SIGTERM or SIGINT: a clean stop, see {@link
+   * sbx.envd.dist}, {@code sbx.nameservers} (the sandboxes' name servers, comma-separated; empty:
+   * none), {@code sbx.warm.pool} (pool size of every template), {@code sbx.keep.sandboxes} ({@code
+   * true}: a clean stop leaves the sandboxes running) and {@code sbx.runtime} ({@code runc} or
+   * {@code runsc}), until the process is stopped (SIGTERM or SIGINT: a clean stop, see {@link
    * #close}).
    */
   public static void main(String[] args) throws InterruptedException {
@@ -305,9 +307,10 @@ public final class Orchestrator implements AutoCloseable {
                 defaults.runc(),
                 defaults.network(),
                 dev.sbx.orchestrator.lifecycle.LifecycleSettings.of(
-                    Path.of(
-                        System.getProperty(
-                            "sbx.envd.dist", defaults.lifecycle().envdDist().toString()))))
+                        Path.of(
+                            System.getProperty(
+                                "sbx.envd.dist", defaults.lifecycle().envdDist().toString())))
+                    .withNameservers(nameservers(defaults.lifecycle().nameservers())))
             .withNodeProxy(
                 defaults.nodeProxyHost(),
                 Integer.getInteger("sbx.proxy.port", defaults.nodeProxyPort()))
@@ -332,5 +335,17 @@ public final class Orchestrator implements AutoCloseable {
             + ", node proxy port "
             + orchestrator.nodeProxyPort());
     orchestrator.server.awaitTermination();
+  }
+
+  /** The {@code sbx.nameservers} property (comma-separated addresses), or {@code defaults}. */
+  static List<String> nameservers(List<String> defaults) {
+    String property = System.getProperty("sbx.nameservers");
+    if (property == null) {
+      return defaults;
+    }
+    return java.util.Arrays.stream(property.split(","))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .toList();
   }
 }

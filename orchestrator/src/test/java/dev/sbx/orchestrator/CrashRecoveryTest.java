@@ -9,6 +9,7 @@ import dev.sbx.orchestrator.fixture.TestTemplate;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
 import dev.sbx.orchestrator.rootfs.DirectoryTree;
 import dev.sbx.orchestrator.runtime.RuncRuntime;
+import dev.sbx.orchestrator.runtime.RuntimeSandbox;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
 import dev.sbx.proto.orchestrator.EgressPolicy;
@@ -95,33 +96,81 @@ class CrashRecoveryTest {
     TestTemplate.install(workDir.resolve("templates"), "busybox");
   }
 
+  /**
+   * Stops every orchestrator (a clean stop; SIGKILL if that fails), checks the inventory, then
+   * removes whatever a failed test left: every step runs even when an earlier one failed, and the
+   * first failure is thrown at the end with the others attached.
+   */
   @AfterEach
   void cleanUp() throws Exception {
     List<String> left = new ArrayList<>();
-    try {
-      for (Node node : nodes) {
-        if (node.process().isAlive()) {
-          node.stop();
-        }
+    List<Throwable> failures = new ArrayList<>();
+    for (Node node : nodes) {
+      if (node.process().isAlive()) {
+        step(failures, node::stop);
       }
-      left.addAll(LeakInventory.find(OrchestratorProcess.config(workDir, false), null));
-    } finally {
-      for (Node node : nodes) {
-        System.err.println("---- " + node.log() + "\n" + node.logText());
-      }
-      // whatever a failed test left
-      RuncRuntime runtime = new RuncRuntime(OrchestratorProcess.config(workDir, false).runc());
-      runtime.list().forEach(s -> runtime.remove(s.sandboxId()));
-      NetworkSlotPool.removeAll(OrchestratorProcess.NETWORK);
-      try (DirectoryStream<Path> hierarchies =
-          Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-        for (Path hierarchy : hierarchies) {
-          Files.deleteIfExists(hierarchy.resolve("sbxk"));
-        }
-      }
-      DirectoryTree.delete(workDir);
     }
+    for (Node node : nodes) {
+      if (node.process().isAlive()) {
+        step(
+            failures,
+            () -> {
+              node.process().destroyForcibly();
+              node.process().waitFor(30, TimeUnit.SECONDS);
+            });
+      }
+      step(failures, () -> System.err.println("---- " + node.log() + "\n" + node.logText()));
+    }
+    if (workDir == null) {
+      rethrow(failures);
+      return;
+    }
+    OrchestratorConfig config = OrchestratorProcess.config(workDir, false);
+    step(failures, () -> left.addAll(LeakInventory.find(config, null)));
+    // whatever a failed test left: containers (with their mounts, cgroups and directories), the
+    // network, the cgroup parent, the work directory
+    RuncRuntime runtime = new RuncRuntime(config.runc());
+    List<RuntimeSandbox> containers = new ArrayList<>();
+    step(failures, () -> containers.addAll(runtime.list()));
+    for (RuntimeSandbox container : containers) {
+      step(failures, () -> runtime.remove(container.sandboxId()));
+    }
+    step(failures, () -> NetworkSlotPool.removeAll(OrchestratorProcess.NETWORK));
+    step(
+        failures,
+        () -> {
+          try (DirectoryStream<Path> hierarchies =
+              Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+            for (Path hierarchy : hierarchies) {
+              step(failures, () -> Files.deleteIfExists(hierarchy.resolve("sbxk")));
+            }
+          }
+        });
+    step(failures, () -> DirectoryTree.delete(workDir));
+    rethrow(failures);
     assertThat(left).as("leaks after the last orchestrator stopped").isEmpty();
+  }
+
+  /** A clean-up step that may throw. */
+  interface Step {
+    void run() throws Exception;
+  }
+
+  static void step(List<Throwable> failures, Step step) {
+    try {
+      step.run();
+    } catch (Exception | AssertionError e) {
+      failures.add(e);
+    }
+  }
+
+  static void rethrow(List<Throwable> failures) throws Exception {
+    if (failures.isEmpty()) {
+      return;
+    }
+    AssertionError first = new AssertionError("clean-up failed", failures.getFirst());
+    failures.stream().skip(1).forEach(first::addSuppressed);
+    throw first;
   }
 
   Node start(boolean keep) throws Exception {
@@ -162,8 +211,17 @@ class CrashRecoveryTest {
                 return "exited: " + e;
               }
             });
-    String line = ports.get(2, TimeUnit.MINUTES);
-    assertThat(line).as("the orchestrator's first line").startsWith("ports ");
+    String line;
+    try {
+      line = ports.get(2, TimeUnit.MINUTES);
+      assertThat(line).as("the orchestrator's first line").startsWith("ports ");
+    } catch (Exception | AssertionError e) {
+      // never left running: its sandboxes and network are removed by cleanUp
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+      System.err.println("---- " + log + "\n" + Files.readString(log));
+      throw e;
+    }
     String[] parts = line.split(" ");
     int grpc = Integer.parseInt(parts[1]);
     ManagedChannel channel =

@@ -1,55 +1,59 @@
 package dev.sbx.orchestrator.lifecycle;
 
 import com.google.gson.JsonObject;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The orchestrator's side of envd's internal routes: waits for {@code GET /health} to answer 204
- * and sends {@code POST /init}. Both poll with a deadline: before envd listens, connections are
- * refused at once (the sandbox's interface is up), so polling costs little.
+ * and sends {@code POST /init}.
+ *
+ * <p>Each request is one HTTP/1.1 exchange on a socket of its own ({@code Connection: close}),
+ * written and read by the calling thread: no client library, no selector or executor thread between
+ * the caller and the socket. On a host whose CPUs are busy every hand-over between threads waits
+ * for a time slice, and the JDK {@code HttpClient} makes several per request; a connection on the
+ * sandbox's veth costs the kernel a few microseconds. The answers here are small (a status line, a
+ * few headers, at most an error text), so the parsing is minimal: status code, {@code
+ * Content-Length} or {@code Transfer-Encoding: chunked}, else the body up to the end of the stream.
+ *
+ * <p>Health polling: before envd listens, a connection is refused at once (the sandbox's interface
+ * is up), so each attempt is one SYN and one RST; they are repeated every {@link #POLL_INTERVAL}.
  */
 final class EnvdClient implements AutoCloseable {
   static final int ENVD_PORT = 49983;
-  private static final Duration POLL_INTERVAL = Duration.ofMillis(5);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(2);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  private static final int MAX_ANSWER_BYTES = 64 * 1024;
 
-  private final HttpClient http =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(2))
-          .build();
+  /** One answer: the status code and the body as text. */
+  record Answer(int status, String body) {}
 
   /** Returns once {@code GET /health} answers 204, polling until {@code timeout} has passed. */
   void awaitHealthy(String address, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = "no answer";
     while (true) {
-      // no request outlives the deadline
-      HttpRequest request =
-          HttpRequest.newBuilder(uri(address, "/health"))
-              .timeout(requestTimeout(deadline))
-              .GET()
-              .build();
       try {
-        int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        int status = exchange(address, "GET", "/health", null, deadline).status();
         if (status == 204) {
           return;
         }
         last = "status " + status;
       } catch (IOException e) {
         last = e.toString();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new EnvdException("interrupted while waiting for envd at " + address, e);
       }
       if (System.nanoTime() - deadline >= 0) {
         throw new EnvdException(
@@ -102,51 +106,187 @@ final class EnvdClient implements AutoCloseable {
       body.addProperty("defaultWorkdir", defaultWorkdir);
     }
     body.addProperty("timestamp", DateTimeFormatter.ISO_INSTANT.format(now));
-    HttpRequest.Builder builder =
-        HttpRequest.newBuilder(uri(address, "/init"))
-            .timeout(REQUEST_TIMEOUT)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
-    if (currentToken != null) {
-      builder.header("X-Access-Token", currentToken);
-    }
-    HttpRequest request = builder.build();
+    postInit(address, body.toString(), timeout, currentToken);
+  }
+
+  /**
+   * An {@code /init} that changes nothing a sandbox is given (no variables, token, user or workdir;
+   * only the host's time), sent to a warm sandbox when it joins its pool: envd loads and runs its
+   * {@code /init} path once then, so that the claim's {@code /init} finds it ready. The claim's own
+   * {@code /init} carries a later time, so it is applied in full.
+   */
+  void warmUp(String address, Instant now, Duration timeout) {
+    JsonObject body = new JsonObject();
+    body.add("envVars", new JsonObject());
+    body.addProperty("timestamp", DateTimeFormatter.ISO_INSTANT.format(now));
+    postInit(address, body.toString(), timeout, null);
+  }
+
+  private void postInit(
+      String address, String body, Duration timeout, @Nullable String currentToken) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 204) {
+        Answer answer = exchange(address, "POST", "/init", body, deadline, currentToken);
+        if (answer.status() == 204) {
           return;
         }
         throw new EnvdException(
-            "envd at "
-                + address
-                + " refused /init: "
-                + response.statusCode()
-                + " "
-                + response.body());
+            "envd at " + address + " refused /init: " + answer.status() + " " + answer.body());
       } catch (IOException e) {
         if (System.nanoTime() - deadline >= 0) {
           throw new EnvdException("envd at " + address + ": /init failed: " + e, e);
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new EnvdException("interrupted while initialising envd at " + address, e);
       }
       sleep(POLL_INTERVAL);
     }
   }
 
-  private static Duration requestTimeout(long deadline) {
-    Duration remaining = Duration.ofNanos(deadline - System.nanoTime());
-    if (remaining.compareTo(Duration.ofMillis(1)) < 0) {
-      return Duration.ofMillis(1);
-    }
-    return remaining.compareTo(REQUEST_TIMEOUT) < 0 ? remaining : REQUEST_TIMEOUT;
+  /** One request on a new connection; no part of it outlives {@code deadline} (nanoTime). */
+  static Answer exchange(
+      String address, String method, String path, @Nullable String jsonBody, long deadline)
+      throws IOException {
+    return exchange(address, method, path, jsonBody, deadline, null);
   }
 
-  private static URI uri(String address, String path) {
-    return URI.create("http://" + address + ":" + ENVD_PORT + path);
+  /** As above, with {@code accessToken} sent as {@code X-Access-Token} when given. */
+  static Answer exchange(
+      String address,
+      String method,
+      String path,
+      @Nullable String jsonBody,
+      long deadline,
+      @Nullable String accessToken)
+      throws IOException {
+    byte[] body = jsonBody == null ? new byte[0] : jsonBody.getBytes(StandardCharsets.UTF_8);
+    StringBuilder head =
+        new StringBuilder(method)
+            .append(' ')
+            .append(path)
+            .append(" HTTP/1.1\r\nHost: ")
+            .append(address)
+            .append(':')
+            .append(ENVD_PORT)
+            .append("\r\nConnection: close\r\n");
+    if (accessToken != null) {
+      head.append("X-Access-Token: ").append(accessToken).append("\r\n");
+    }
+    if (jsonBody != null) {
+      head.append("Content-Type: application/json\r\nContent-Length: ")
+          .append(body.length)
+          .append("\r\n");
+    }
+    head.append("\r\n");
+    try (Socket socket = new Socket()) {
+      socket.setTcpNoDelay(true);
+      socket.connect(
+          new InetSocketAddress(address, ENVD_PORT), timeoutMillis(deadline, CONNECT_TIMEOUT));
+      socket.setSoTimeout(timeoutMillis(deadline, REQUEST_TIMEOUT));
+      OutputStream out = socket.getOutputStream();
+      byte[] headBytes = head.toString().getBytes(StandardCharsets.US_ASCII);
+      byte[] request = new byte[headBytes.length + body.length];
+      System.arraycopy(headBytes, 0, request, 0, headBytes.length);
+      System.arraycopy(body, 0, request, headBytes.length, body.length);
+      out.write(request);
+      out.flush();
+      return readAnswer(new BufferedInputStream(socket.getInputStream(), 1024));
+    }
+  }
+
+  /** Reads a status line, headers and the body (by length, chunked, or to the end). */
+  static Answer readAnswer(InputStream in) throws IOException {
+    String statusLine = readLine(in);
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+      throw new IOException("not an HTTP answer: " + statusLine);
+    }
+    int status;
+    try {
+      status = Integer.parseInt(parts[1]);
+    } catch (NumberFormatException e) {
+      throw new IOException("not an HTTP status: " + statusLine, e);
+    }
+    long length = -1;
+    boolean chunked = false;
+    for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+      int colon = line.indexOf(':');
+      if (colon < 0) {
+        continue;
+      }
+      String name = line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+      String value = line.substring(colon + 1).strip();
+      if (name.equals("content-length")) {
+        try {
+          length = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+          throw new IOException("bad Content-Length: " + value, e);
+        }
+      } else if (name.equals("transfer-encoding")
+          && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+        chunked = true;
+      }
+    }
+    if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
+      return new Answer(status, "");
+    }
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (chunked) {
+      while (true) {
+        String sizeLine = readLine(in);
+        int semicolon = sizeLine.indexOf(';');
+        int size;
+        try {
+          size =
+              Integer.parseInt(
+                  (semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip(), 16);
+        } catch (NumberFormatException e) {
+          throw new IOException("bad chunk size: " + sizeLine, e);
+        }
+        if (size == 0) {
+          break;
+        }
+        if (body.size() + size > MAX_ANSWER_BYTES) {
+          throw new IOException("answer larger than " + MAX_ANSWER_BYTES + " bytes");
+        }
+        body.write(in.readNBytes(size));
+        readLine(in);
+      }
+    } else if (length >= 0) {
+      if (length > MAX_ANSWER_BYTES) {
+        throw new IOException("answer larger than " + MAX_ANSWER_BYTES + " bytes");
+      }
+      body.write(in.readNBytes((int) length));
+    } else {
+      body.write(in.readNBytes(MAX_ANSWER_BYTES));
+    }
+    return new Answer(status, body.toString(StandardCharsets.UTF_8));
+  }
+
+  /** A line up to CRLF (or LF), without it; the end of the stream before one is an error. */
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    while (true) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("connection closed in the middle of the answer");
+      }
+      if (b == '\n') {
+        int end = line.length();
+        if (end > 0 && line.charAt(end - 1) == '\r') {
+          line.setLength(end - 1);
+        }
+        return line.toString();
+      }
+      if (line.length() >= 8192) {
+        throw new IOException("header line longer than 8192 bytes");
+      }
+      line.append((char) b);
+    }
+  }
+
+  private static int timeoutMillis(long deadline, Duration cap) {
+    long remaining = Duration.ofNanos(deadline - System.nanoTime()).toMillis();
+    return (int) Math.clamp(remaining, 1, cap.toMillis());
   }
 
   private static void sleep(Duration duration) {
@@ -160,6 +300,6 @@ final class EnvdClient implements AutoCloseable {
 
   @Override
   public void close() {
-    http.close();
+    // nothing held between requests
   }
 }

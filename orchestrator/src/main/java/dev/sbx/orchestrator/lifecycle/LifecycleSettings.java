@@ -53,12 +53,24 @@ public record LifecycleSettings(
   }
 
   /**
+   * The name server of every sandbox unless configured otherwise: {@code 8.8.8.8}, the one E2B's
+   * sandboxes have in {@code /etc/resolv.conf}. It answers only where the sandbox's egress policy
+   * lets it out (internet access, or 8.8.8.8 allowed) and the host forwards the bridge's packets.
+   */
+  public static final List<String> DEFAULT_NAMESERVERS = List.of("8.8.8.8");
+
+  /**
    * 100 sandboxes, envd healthy within 30 s, end times checked (and warm pools topped up) every
-   * second, no DNS, no warm pool.
+   * second, {@link #DEFAULT_NAMESERVERS}, no warm pool.
    */
   public static LifecycleSettings of(Path envdDist) {
     return new LifecycleSettings(
-        envdDist, 100, Duration.ofSeconds(30), Duration.ofSeconds(1), List.of());
+        envdDist, 100, Duration.ofSeconds(30), Duration.ofSeconds(1), DEFAULT_NAMESERVERS);
+  }
+
+  public LifecycleSettings withNameservers(List<String> nameservers) {
+    return new LifecycleSettings(
+        envdDist, maxSandboxes, healthTimeout, reaperInterval, nameservers, warmPool);
   }
 
   public LifecycleSettings withWarmPool(WarmPoolSettings warmPool) {

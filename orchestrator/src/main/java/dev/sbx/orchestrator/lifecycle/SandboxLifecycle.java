@@ -38,6 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,6 +58,9 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   /** Container ids of warm sandboxes start with this (then 12 hex digits). */
   static final String WARM_PREFIX = "warm";
+
+  /** How long after a claim its template's pool is topped up. */
+  static final java.time.Duration REFILL_DELAY = java.time.Duration.ofMillis(25);
 
   private final SandboxRuntime runtime;
   private final NetworkSlotPool network;
@@ -89,6 +93,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   private final ConcurrentHashMap<String, String> addresses = new ConcurrentHashMap<>();
 
   private boolean closed;
+  private volatile @Nullable Consumer<CreateTrace> createListener;
 
   public SandboxLifecycle(
       SandboxRuntime runtime,
@@ -147,7 +152,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    * @throws RuntimeException from the runtime or the network if they failed
    */
   public Sandbox create(SandboxRequest request) {
-    Template template = templates.template(requireNonNull(request, "request").templateId());
+    CreateTrace trace = new CreateTrace(requireNonNull(request, "request").sandboxId());
+    Template template = templates.template(request.templateId());
     request = request.withDefaultsOf(template.settings());
     Path rootfs = template.rootfs();
     String id = request.sandboxId();
@@ -173,6 +179,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         containerIds.add(id);
       }
     }
+    trace.warm(warm != null);
+    trace.mark("template and reservation");
     String containerId = warm != null ? warm.containerId() : id;
     NetworkSlot slot = warm != null ? warm.slot() : null;
     boolean containerMade = warm != null;
@@ -181,21 +189,24 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       if (warm == null) {
         ready = network.acquire(request.egress());
         slot = ready;
+        trace.mark("network slot");
         runtime.create(spec(id, rootfs, request.limits(), ready));
         containerMade = true;
+        trace.mark("container (runtime create)");
         envd.awaitHealthy(ready.ip(), settings.healthTimeout());
+        trace.mark("envd /health");
+        init(request, ready);
+        trace.mark("envd /init");
       } else {
         ready = warm.slot();
-        claim(warm, request, rootfs);
+        claim(warm, request, rootfs, trace);
       }
-      envd.init(
-          ready.ip(),
-          request.envVars(),
-          request.accessToken(),
-          request.defaultUser(),
-          request.defaultWorkdir(),
-          clock.instant(),
-          settings.healthTimeout());
+      String startCommand = template.settings().startCommand();
+      if (startCommand != null) {
+        StartCommand.start(
+            ready.ip(), rootfs, startCommand, request.accessToken(), settings.healthTimeout());
+        trace.mark("template start command");
+      }
       Sandbox sandbox =
           new Sandbox(
               id,
@@ -208,6 +219,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
               request.endTime(),
               request.egress());
       SandboxRecord.write(sandboxDir(containerId), sandbox, request.accessToken());
+      trace.mark("sandbox.json");
       synchronized (lock) {
         if (closed) {
           throw new IllegalStateException("the node shut down during create");
@@ -218,6 +230,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         requests.put(id, request);
         addresses.put(id, ready.ip());
       }
+      trace.mark("register");
+      traced(trace);
       return sandbox;
     } catch (RuntimeException e) {
       undoCreate(containerId, slot, containerMade, e);
@@ -231,8 +245,25 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         lock.notifyAll();
       }
       if (warm != null) {
-        topUpWarmPools();
+        refillSoon();
       }
+    }
+  }
+
+  /**
+   * Calls {@code listener} with the steps of every create that succeeds, on the creating thread
+   * after the sandbox is registered (null: no listener). For benchmarks: a slow listener slows the
+   * creates.
+   */
+  public void onCreate(@Nullable Consumer<CreateTrace> listener) {
+    createListener = listener;
+  }
+
+  private void traced(CreateTrace trace) {
+    LOG.log(System.Logger.Level.DEBUG, trace::toString);
+    Consumer<CreateTrace> listener = createListener;
+    if (listener != null) {
+      listener.accept(trace);
     }
   }
 
@@ -250,16 +281,85 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   /**
-   * Makes a warm sandbox the requested one (before {@code /init}): hostname = sandbox id (set in
-   * the container's UTS namespace from the host), its bound {@code /etc/hosts} rewritten in place,
-   * the request's limits if they differ, its egress policy.
+   * The host's side of a claim: hostname = sandbox id (set in the container's UTS namespace from
+   * the host), its bound {@code /etc/hosts} rewritten in place, the request's limits if they
+   * differ, its egress policy.
    */
-  private void claim(WarmSandbox warm, SandboxRequest request, Path rootfs) {
+  private void init(SandboxRequest request, NetworkSlot slot) {
+    envd.init(
+        slot.ip(),
+        request.envVars(),
+        request.accessToken(),
+        request.defaultUser(),
+        request.defaultWorkdir(),
+        clock.instant(),
+        settings.healthTimeout());
+  }
+
+  /**
+   * Makes a warm sandbox the requested one: {@code /init} goes to its envd on a virtual thread of
+   * its own while this thread changes the container from the host ({@link #prepareClaimed}); the
+   * two touch nothing in common and the create waits for both. The trace gets the host-side steps
+   * and then {@code envd /init} for the time the claim still waited for it.
+   */
+  private void claim(WarmSandbox warm, SandboxRequest request, Path rootfs, CreateTrace trace) {
+    long initStart = System.nanoTime();
+    long[] initNanos = new long[1];
+    RuntimeException[] initFailure = new RuntimeException[1];
+    Thread initThread =
+        Thread.ofVirtual()
+            .name("init-" + request.sandboxId())
+            .start(
+                () -> {
+                  try {
+                    init(request, warm.slot());
+                  } catch (RuntimeException e) {
+                    initFailure[0] = e;
+                  } finally {
+                    initNanos[0] = System.nanoTime() - initStart;
+                  }
+                });
+    RuntimeException failure = null;
+    try {
+      prepareClaimed(warm, request, rootfs, trace);
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    try {
+      initThread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      initThread.interrupt();
+      EnvdException interrupted = new EnvdException("interrupted while initialising envd", e);
+      if (failure != null) {
+        interrupted.addSuppressed(failure);
+      }
+      throw interrupted;
+    }
+    trace.mark("envd /init (waited for)");
+    trace.parallel("envd /init (whole, beside the host steps)", initNanos[0]);
+    if (initFailure[0] != null) {
+      if (failure != null) {
+        initFailure[0].addSuppressed(failure);
+      }
+      throw initFailure[0];
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private void prepareClaimed(
+      WarmSandbox warm, SandboxRequest request, Path rootfs, CreateTrace trace) {
     String id = request.sandboxId();
+    // runc: set on a platform thread of its own while this one goes on with the files
+    UtsNamespace.Pending hostname = null;
     if (runtime instanceof RuncRuntime) {
-      UtsNamespace.setHostname(warm.pid(), id);
-    } else {
+      hostname = UtsNamespace.startSetHostname(warm.pid(), id);
+    } else if (runtime instanceof RunscRuntime runsc) {
       // gVisor keeps its own UTS namespace inside the sentry: set it from within
+      runsc.setHostname(warm.containerId(), id, settings.healthTimeout());
+    } else {
       ExecResult result =
           runtime.exec(warm.containerId(), List.of("hostname", id), settings.healthTimeout());
       if (result.exitCode() != 0) {
@@ -267,6 +367,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
             "setting the hostname of " + warm.containerId() + " failed: " + result);
       }
     }
+    trace.mark(hostname != null ? "hostname thread started" : "hostname (runsc: exec hostname)");
     // the same inode: the file is bind-mounted over the sandbox's /etc/hosts
     Path hosts = sandboxDir(warm.containerId()).resolve("hosts");
     try {
@@ -274,6 +375,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot rewrite " + hosts, e);
     }
+    trace.mark("/etc/hosts");
     if (!request.limits().equals(warm.limits())) {
       if (runtime instanceof RuncRuntime runc) {
         // the cgroup files directly: a forked runc update costs more than the rest of the claim
@@ -282,8 +384,14 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         runtime.updateLimits(warm.containerId(), request.limits());
       }
     }
+    trace.mark("cgroup limits");
     if (!request.egress().equals(EgressPolicy.NONE)) {
       network.updateEgress(warm.slot(), request.egress());
+    }
+    trace.mark("egress rules");
+    if (hostname != null) {
+      hostname.await();
+      trace.mark("hostname (UTS setns, waited for)");
     }
   }
 
@@ -360,6 +468,20 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   /**
+   * Tops the pools up {@link #REFILL_DELAY} after a claim: the claimed sandbox's create answers
+   * first, and then the refill's runtime process starts. On a host with few, busy CPUs a {@code
+   * runc run} started at once (a Go process and the container's first process) competes with the
+   * end of the create it follows.
+   */
+  private void refillSoon() {
+    try {
+      reaper.schedule(this::topUpWarmPools, REFILL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing: no refill
+    }
+  }
+
+  /**
    * Starts (in the background) as many warm sandboxes as the templates' pools lack, as far as the
    * network's addresses allow next to the running sandboxes.
    */
@@ -418,6 +540,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
           runtime.create(spec(containerId, rootfs, ResourceLimits.DEFAULT, slot));
       containerMade = true;
       envd.awaitHealthy(slot.ip(), settings.healthTimeout());
+      // envd runs its /init path once now, not when a create waits for it
+      envd.warmUp(slot.ip(), clock.instant(), settings.healthTimeout());
       synchronized (lock) {
         if (closed) {
           throw new IllegalStateException("the node shut down");

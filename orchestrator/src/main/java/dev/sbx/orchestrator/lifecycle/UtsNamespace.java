@@ -72,6 +72,40 @@ final class UtsNamespace {
    * @throws UncheckedIOException with the failed call and its errno text
    */
   static void setHostname(int pid, String hostname) {
+    startSetHostname(pid, hostname).await();
+  }
+
+  /** A hostname being set on a thread of its own: {@link #await} waits and throws its failure. */
+  static final class Pending {
+    private final Thread thread;
+    private final AtomicReference<RuntimeException> failure;
+
+    private Pending(Thread thread, AtomicReference<RuntimeException> failure) {
+      this.thread = thread;
+      this.failure = failure;
+    }
+
+    /**
+     * Waits until the hostname is set.
+     *
+     * @throws UncheckedIOException with the failed call and its errno text
+     */
+    void await() {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while setting the hostname", e);
+      }
+      RuntimeException e = failure.get();
+      if (e != null) {
+        throw e;
+      }
+    }
+  }
+
+  /** Starts setting the hostname of {@code pid}'s UTS namespace; the caller goes on meanwhile. */
+  static Pending startSetHostname(int pid, String hostname) {
     if (pid <= 0) {
       throw new IllegalArgumentException("no process: " + pid);
     }
@@ -88,16 +122,7 @@ final class UtsNamespace {
                     failure.set(e);
                   }
                 });
-    try {
-      thread.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while setting the hostname", e);
-    }
-    RuntimeException e = failure.get();
-    if (e != null) {
-      throw e;
-    }
+    return new Pending(thread, failure);
   }
 
   private static void setHostnameOnThisThread(int pid, byte[] name) {

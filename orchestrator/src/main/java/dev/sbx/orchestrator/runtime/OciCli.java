@@ -86,10 +86,21 @@ final class OciCli {
 
   /** Runs {@code command} in the container: the process of its config.json with other args. */
   ExecResult exec(String sandboxId, List<String> command, Duration timeout) {
+    return exec(sandboxId, command, timeout, List.of());
+  }
+
+  /** {@code exec} with {@code capabilities} ({@code CAP_…}) added to the process's sets. */
+  ExecResult exec(
+      String sandboxId, List<String> command, Duration timeout, List<String> capabilities) {
     if (command.isEmpty()) {
       throw new IllegalArgumentException("empty command");
     }
-    List<String> args = command("exec", containerId(sandboxId));
+    List<String> args = command("exec");
+    for (String capability : capabilities) {
+      args.add("--cap");
+      args.add(capability);
+    }
+    args.add(containerId(sandboxId));
     args.addAll(command);
     HostCommand.Result result = HostCommand.run(args, timeout);
     return new ExecResult(result.exitCode(), result.stdout(), result.stderr());

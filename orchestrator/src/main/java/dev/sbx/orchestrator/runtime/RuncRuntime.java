@@ -135,6 +135,7 @@ public final class RuncRuntime implements SandboxRuntime {
     if (!Files.isDirectory(spec.envdDist().resolve("bin"))) {
       throw new IllegalArgumentException("not envd's directory (no bin/): " + spec.envdDist());
     }
+    long start = System.nanoTime();
     Path dir = sandboxDir(sandboxId);
     OciBundle.claim(settings.sandboxesDir(), dir, sandboxId);
     try {
@@ -148,6 +149,7 @@ public final class RuncRuntime implements SandboxRuntime {
         OciBundle.takeUpper(dir, upper, consume);
       }
       OciBundle.write(dir, spec, cgroupsPath(sandboxId), limitSwap, envdOomScoreAdj, config -> {});
+      long bundled = System.nanoTime();
       Path log = dir.resolve("runc.log");
       Path pidFile = dir.resolve("pid");
       List<String> run;
@@ -200,6 +202,14 @@ public final class RuncRuntime implements SandboxRuntime {
       }
       // runc run -d returns once the container's process runs: no runc state needed
       int pid = Integer.parseInt(Files.readString(pidFile).strip());
+      long ran = System.nanoTime();
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          () ->
+              String.format(
+                  "created %s: bundle (dir, hosts, overlay mount, config.json) %.1f ms,"
+                      + " runc run -d %.1f ms",
+                  sandboxId, (bundled - start) / 1e6, (ran - bundled) / 1e6));
       return new RuntimeSandbox(sandboxId, SandboxState.RUNNING, pid);
     } catch (IOException | RuntimeException e) {
       if (upper != null) {

@@ -432,6 +432,22 @@ public final class RunscRuntime implements SandboxRuntime {
     return runsc.exec(sandboxId, command, timeout); // as root, with the container's env and caps
   }
 
+  /**
+   * Sets the hostname inside the sandbox: gVisor keeps the UTS namespace in its sentry, so it is
+   * set from within ({@code hostname <name>} from the template), with {@code CAP_SYS_ADMIN} added
+   * for that one process (the container's own set lacks it: {@code sethostname} was refused).
+   *
+   * @throws SandboxRuntimeException if it failed
+   */
+  public void setHostname(String sandboxId, String hostname, Duration timeout) {
+    ExecResult result =
+        runsc.exec(sandboxId, List.of("hostname", hostname), timeout, List.of("CAP_SYS_ADMIN"));
+    if (result.exitCode() != 0) {
+      throw new SandboxRuntimeException(
+          "setting the hostname of " + sandboxId + " failed: " + result);
+    }
+  }
+
   @Override
   public void remove(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");

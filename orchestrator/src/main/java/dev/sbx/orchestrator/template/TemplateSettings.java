@@ -32,8 +32,8 @@ import org.jspecify.annotations.Nullable;
  * @param memoryMB memory in MiB of a sandbox that asks for none
  * @param defaultUser envd's default user (the user commands run as when the request names none)
  * @param defaultWorkdir envd's default working directory, absolute
- * @param startCommand a command to start in every new sandbox, or null for none (recorded; the
- *     lifecycle does not run it yet)
+ * @param startCommand a command started in the background in every new sandbox once envd is
+ *     initialised (the lifecycle's {@code StartCommand}), or null for none
  * @param envVars environment variables of every process in the sandbox; a request's own variables
  *     of the same name win
  * @param envdVersion the envd version the template was checked with, or null if unknown
