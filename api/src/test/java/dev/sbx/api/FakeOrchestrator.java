@@ -43,6 +43,9 @@ final class FakeOrchestrator implements AutoCloseable {
   private final HttpServer proxy;
   volatile @Nullable String lastMetricsToken;
 
+  /** What the node proxy answers for envd's {@code /metrics} of a known sandbox. */
+  volatile int metricsStatus = 200;
+
   FakeOrchestrator(String name) throws IOException {
     this.name = name;
     this.server =
@@ -60,7 +63,10 @@ final class FakeOrchestrator implements AutoCloseable {
           lastMetricsToken = exchange.getRequestHeaders().getFirst("X-Access-Token");
           byte[] body;
           int status;
-          if (id != null && sandboxes.containsKey(id)) {
+          if (id != null && sandboxes.containsKey(id) && metricsStatus != 200) {
+            status = metricsStatus;
+            body = "{\"code\":500,\"message\":\"envd failed\"}".getBytes(StandardCharsets.UTF_8);
+          } else if (id != null && sandboxes.containsKey(id)) {
             status = 200;
             body =
                 ("{\"ts\":"
