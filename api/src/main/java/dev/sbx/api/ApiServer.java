@@ -7,7 +7,9 @@ import dev.sbx.api.http.ApiException;
 import dev.sbx.api.http.JsonBody;
 import dev.sbx.api.http.Reply;
 import dev.sbx.api.node.NodeRegistry;
+import dev.sbx.api.sandbox.EnvdLog;
 import dev.sbx.api.sandbox.SandboxLifecycle;
+import dev.sbx.api.sandbox.SandboxLogs;
 import dev.sbx.api.sandbox.SandboxMetrics;
 import dev.sbx.api.sandbox.SandboxRoutes;
 import dev.sbx.api.sandbox.Tokens;
@@ -195,8 +197,9 @@ public final class ApiServer implements AutoCloseable {
     authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/timeout", sandboxes::timeout);
     authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/refreshes", sandboxes::refresh);
     authed(router, HttpMethod.GET, "/sandboxes/:sandboxID/metrics", sandboxes::metrics);
-    authed(router, HttpMethod.GET, "/sandboxes/:sandboxID/logs", sandboxes::logsV1);
-    authed(router, HttpMethod.GET, "/v2/sandboxes/:sandboxID/logs", sandboxes::logsV2);
+    SandboxLogs logs = new SandboxLogs(store, nodes, lifecycle, new EnvdLog(nodes));
+    authed(router, HttpMethod.GET, "/sandboxes/:sandboxID/logs", logs::v1);
+    authed(router, HttpMethod.GET, "/v2/sandboxes/:sandboxID/logs", logs::v2);
     authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/pause", sandboxes::pause);
     authed(router, HttpMethod.POST, "/sandboxes/:sandboxID/resume", sandboxes::resume);
 

@@ -30,7 +30,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A test double of one orchestrator: SandboxService and NodeService in memory over in-process gRPC,
- * and a node proxy that answers envd's {@code /metrics} for the sandboxes it runs.
+ * and a node proxy that answers envd's {@code /metrics} and {@code /_sbx/logs} for the sandboxes it
+ * runs.
  */
 final class FakeOrchestrator implements AutoCloseable {
   final String name;
@@ -45,6 +46,12 @@ final class FakeOrchestrator implements AutoCloseable {
 
   /** What the node proxy answers for envd's {@code /metrics} of a known sandbox. */
   volatile int metricsStatus = 200;
+
+  /** envd's {@code /_sbx/logs} answer body for a known sandbox, or its status when not 200. */
+  volatile String envdLogs = "{\"logs\":[]}";
+
+  volatile int envdLogsStatus = 200;
+  volatile @Nullable String lastLogsToken;
 
   FakeOrchestrator(String name) throws IOException {
     this.name = name;
@@ -80,6 +87,20 @@ final class FakeOrchestrator implements AutoCloseable {
             body =
                 "{\"code\":502,\"message\":\"sandbox not found\"}".getBytes(StandardCharsets.UTF_8);
           }
+          exchange.sendResponseHeaders(status, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    proxy.createContext(
+        "/_sbx/logs",
+        exchange -> {
+          String id = exchange.getRequestHeaders().getFirst("E2b-Sandbox-Id");
+          lastLogsToken = exchange.getRequestHeaders().getFirst("X-Access-Token");
+          boolean known = id != null && sandboxes.containsKey(id);
+          int status = known ? envdLogsStatus : 502;
+          byte[] body =
+              (status == 200 ? envdLogs : "{\"code\":" + status + ",\"message\":\"no\"}")
+                  .getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(status, body.length);
           exchange.getResponseBody().write(body);
           exchange.close();
