@@ -223,6 +223,113 @@ class ApiServerTest {
   }
 
   @Test
+  void logsMergeLifecycleEventsWithEnvdsLogByTime() throws Exception {
+    start(LIMITS);
+    Response created =
+        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":300,\"secure\":true}");
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    String id = created.json().getString("sandboxID");
+    FakeOrchestrator owner = node1.sandboxes.containsKey(id) ? node1 : node2;
+    Instant base = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    owner.envdLogs =
+        new JsonObject()
+            .put(
+                "logs",
+                new JsonArray()
+                    .add(envdLine(base.minusSeconds(60), "info", "envd started"))
+                    .add(envdLine(base.plusSeconds(1), "trace", "process 7 started"))
+                    .add(envdLine(base.plusSeconds(2), "warn", "disk almost full")))
+            .encode();
+
+    Response v1 = authed("GET", "/sandboxes/" + id + "/logs", null);
+    assertThat(v1.status()).as(v1.body()).isEqualTo(200);
+    assertThat(owner.lastLogsToken).isEqualTo(created.json().getString("envdAccessToken"));
+    JsonArray entries = v1.json().getJsonArray("logEntries");
+    assertThat(entries.stream().map(e -> ((JsonObject) e).getString("message")))
+        .containsSubsequence("envd started", "Sandbox created", "process 7 started")
+        .endsWith("disk almost full");
+    JsonObject started = find(entries, "process 7 started");
+    assertThat(started.getString("level")).isEqualTo("info");
+    assertThat(started.getString("timestamp")).isEqualTo(base.plusSeconds(1).toString());
+    assertThat(started.getJsonObject("fields").getString("source")).isEqualTo("envd");
+    assertThat(started.getJsonObject("fields").getString("logger")).isEqualTo("dev.sbx.envd.T");
+    assertThat(find(entries, "Sandbox created").getJsonObject("fields").getString("source"))
+        .isEqualTo("lifecycle");
+    JsonArray lines = v1.json().getJsonArray("logs");
+    assertThat(lines.size()).isEqualTo(entries.size());
+    JsonObject lastLine = lines.getJsonObject(lines.size() - 1);
+    assertThat(lastLine.getString("timestamp")).isEqualTo(base.plusSeconds(2).toString());
+    JsonObject parsed = new JsonObject(lastLine.getString("line"));
+    assertThat(parsed.getString("level")).isEqualTo("warn");
+    assertThat(parsed.getString("message")).isEqualTo("disk almost full");
+    assertThat(parsed.getString("source")).isEqualTo("envd");
+
+    // v1 paging: oldest first from start (ms), at most limit
+    long startMs = base.plusMillis(1500).toEpochMilli();
+    assertThat(messages(authed("GET", "/sandboxes/" + id + "/logs?start=" + startMs, null)))
+        .containsExactly("disk almost full");
+    assertThat(messages(authed("GET", "/sandboxes/" + id + "/logs?limit=2", null)))
+        .containsExactly("envd started", "Sandbox created");
+    assertThat(messages(authed("GET", "/sandboxes/" + id + "/logs?limit=0", null))).isEmpty();
+
+    // v2: direction, cursor, level, search
+    assertThat(v2Messages(id, "direction=backward&limit=2"))
+        .containsExactly("disk almost full", "process 7 started");
+    assertThat(v2Messages(id, "direction=backward&cursor=" + startMs + "&limit=1"))
+        .containsExactly("process 7 started");
+    assertThat(v2Messages(id, "cursor=" + startMs)).containsExactly("disk almost full");
+    assertThat(v2Messages(id, "level=warn")).containsExactly("disk almost full");
+    assertThat(v2Messages(id, "search=process")).containsExactly("process 7 started");
+
+    // envd that cannot be read: the lifecycle events and one warning, never a failure
+    owner.envdLogsStatus = 500;
+    List<String> failed = v2Messages(id, "");
+    assertThat(failed).contains("Sandbox created").doesNotContain("envd started");
+    assertThat(failed).anyMatch(m -> m.equals("envd's log could not be read: envd answered 500"));
+    owner.envdLogsStatus = 200;
+    owner.envdLogs = "{\"logs\":[{\"timestamp\":\"yesterday\"}]}";
+    assertThat(v2Messages(id, "level=warn"))
+        .containsExactly("envd's log could not be read: envd's answer is malformed");
+
+    // killed: envd is not asked, the lifecycle log stays
+    assertThat(authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
+    owner.lastLogsToken = null;
+    assertThat(v2Messages(id, "direction=backward&limit=1")).containsExactly("Sandbox killed");
+    assertThat(owner.lastLogsToken).isNull();
+  }
+
+  private static JsonObject envdLine(Instant at, String level, String message) {
+    return new JsonObject()
+        .put("timestamp", at.toString())
+        .put("level", level)
+        .put("logger", "dev.sbx.envd.T")
+        .put("message", message);
+  }
+
+  private static JsonObject find(JsonArray entries, String message) {
+    return entries.stream()
+        .map(e -> (JsonObject) e)
+        .filter(e -> e.getString("message").equals(message))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static List<String> messages(Response v1) {
+    assertThat(v1.status()).as(v1.body()).isEqualTo(200);
+    return v1.json().getJsonArray("logEntries").stream()
+        .map(e -> ((JsonObject) e).getString("message"))
+        .toList();
+  }
+
+  private List<String> v2Messages(String id, String query) throws Exception {
+    Response r = authed("GET", "/v2/sandboxes/" + id + "/logs?" + query, null);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r.json().getJsonArray("logs").stream()
+        .map(e -> ((JsonObject) e).getString("message"))
+        .toList();
+  }
+
+  @Test
   void createV2DefaultsToSecureAnd300Seconds() throws Exception {
     start(LIMITS);
     Response created = authed("POST", "/v2/sandboxes", "{\"templateID\":\"base\"}");

@@ -51,9 +51,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A test double of one orchestrator: SandboxService and NodeService in memory over in-process gRPC,
- * and a node proxy that answers envd's {@code /metrics} for the sandboxes it runs. Pause moves a
- * sandbox (its create request stands for its memory and files) into the paused set and resume back,
- * as the real node does; snapshots and fork copy it. Knobs make calls fail or wait.
+ * and a node proxy that answers envd's {@code /metrics} and {@code /_sbx/logs} for the sandboxes it
+ * runs. Pause moves a sandbox (its create request stands for its memory and files) into the paused
+ * set and resume back, as the real node does; snapshots and fork copy it. Knobs make calls fail or
+ * wait.
  */
 final class FakeOrchestrator implements AutoCloseable {
   final String name;
@@ -90,6 +91,15 @@ final class FakeOrchestrator implements AutoCloseable {
   private final HttpServer proxy;
   volatile @Nullable String lastMetricsToken;
 
+  /** What the node proxy answers for envd's {@code /metrics} of a known sandbox. */
+  volatile int metricsStatus = 200;
+
+  /** envd's {@code /_sbx/logs} answer body for a known sandbox, or its status when not 200. */
+  volatile String envdLogs = "{\"logs\":[]}";
+
+  volatile int envdLogsStatus = 200;
+  volatile @Nullable String lastLogsToken;
+
   FakeOrchestrator(String name) throws IOException {
     this.name = name;
     this.server =
@@ -107,7 +117,10 @@ final class FakeOrchestrator implements AutoCloseable {
           lastMetricsToken = exchange.getRequestHeaders().getFirst("X-Access-Token");
           byte[] body;
           int status;
-          if (id != null && sandboxes.containsKey(id)) {
+          if (id != null && sandboxes.containsKey(id) && metricsStatus != 200) {
+            status = metricsStatus;
+            body = "{\"code\":500,\"message\":\"envd failed\"}".getBytes(StandardCharsets.UTF_8);
+          } else if (id != null && sandboxes.containsKey(id)) {
             status = 200;
             body =
                 ("{\"ts\":"
@@ -121,6 +134,20 @@ final class FakeOrchestrator implements AutoCloseable {
             body =
                 "{\"code\":502,\"message\":\"sandbox not found\"}".getBytes(StandardCharsets.UTF_8);
           }
+          exchange.sendResponseHeaders(status, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    proxy.createContext(
+        "/_sbx/logs",
+        exchange -> {
+          String id = exchange.getRequestHeaders().getFirst("E2b-Sandbox-Id");
+          lastLogsToken = exchange.getRequestHeaders().getFirst("X-Access-Token");
+          boolean known = id != null && sandboxes.containsKey(id);
+          int status = known ? envdLogsStatus : 502;
+          byte[] body =
+              (status == 200 ? envdLogs : "{\"code\":" + status + ",\"message\":\"no\"}")
+                  .getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(status, body.length);
           exchange.getResponseBody().write(body);
           exchange.close();

@@ -20,8 +20,10 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,7 +36,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * concurrency 1, throughput at concurrency 16, rounds interleaved so that drift of the shared
  * machine hits all three alike.
  *
- * <p>Usage: {@code ProxyBenchmark [requests-per-round]}.
+ * <p>With an envd dist directory as second argument, a real envd is a second sandbox: {@code GET
+ * /envs} directly and through the client proxy (what SDK traffic crosses), compared with each
+ * other.
+ *
+ * <p>Usage: {@code ProxyBenchmark [requests-per-round [envd-dist]]}.
  */
 public final class ProxyBenchmark {
 
@@ -106,10 +112,27 @@ public final class ProxyBenchmark {
         loadVertx.createHttpClient(
             new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
             new PoolOptions().setHttp1MaxSize(CONCURRENCY));
-    Target direct = new Target("direct", upstream.actualPort(), host);
-    Target viaProxy = new Target("client proxy", proxy.port(), host);
-    Target viaChain = new Target("client + node proxy", proxy.port(), chainHost);
+    Target direct = new Target("direct", upstream.actualPort(), host, "/bench", 0);
+    Target viaProxy = new Target("client proxy", proxy.port(), host, "/bench", 0);
+    Target viaChain = new Target("client + node proxy", proxy.port(), chainHost, "/bench", 0);
     Target[] targets = {direct, viaProxy, viaChain};
+    // optional: a real envd (the dist directory given) as the sandbox, GET /envs
+    EnvdProcess envd = null;
+    if (args.length > 1) {
+      envd = EnvdProcess.start(Path.of(args[1]).toAbsolutePath(), Map.of());
+      envd.awaitHealthy(java.net.http.HttpClient.newHttpClient(), Duration.ofSeconds(60));
+      int envdPort = envd.baseUri().getPort();
+      String envdHost = envdPort + "-" + SANDBOX + "envd.sbx.bench";
+      catalog.put(entry(SANDBOX + "envd", envdPort));
+      targets =
+          new Target[] {
+            direct,
+            viaProxy,
+            viaChain,
+            new Target("envd direct", envdPort, envdHost, "/envs", 3),
+            new Target("envd via client proxy", proxy.port(), envdHost, "/envs", 3)
+          };
+    }
     try {
       for (Target target : targets) {
         run(loadVertx, client, target, 2_000, CONCURRENCY); // warm-up
@@ -130,13 +153,17 @@ public final class ProxyBenchmark {
           }
         }
       }
-      Samples[] firstMessage = new Samples[targets.length];
-      for (int i = 0; i < targets.length; i++) {
-        firstMessage[i] = firstMessages(loadVertx, client, targets[i]);
+      Target[] streaming = {direct, viaProxy, viaChain};
+      Samples[] firstMessage = new Samples[streaming.length];
+      for (int i = 0; i < streaming.length; i++) {
+        firstMessage[i] = firstMessages(loadVertx, client, streaming[i]);
       }
       print(targets, throughput, latency, requests);
-      printFirstMessages(targets, firstMessage);
+      printFirstMessages(streaming, firstMessage);
     } finally {
+      if (envd != null) {
+        envd.close();
+      }
       proxy.close();
       nodeProxy.close();
       await(client.close());
@@ -151,7 +178,8 @@ public final class ProxyBenchmark {
         sandboxId, "node1", "127.0.0.1", nodePort, null, CatalogEntry.RouteState.RUNNING);
   }
 
-  record Target(String name, int port, String host) {}
+  /** A path to measure; {@code baseline} is the index of the direct path it is compared with. */
+  record Target(String name, int port, String host, String uri, int baseline) {}
 
   record Result(double perSecond, long[] latencies) {}
 
@@ -165,7 +193,7 @@ public final class ProxyBenchmark {
             .setMethod(HttpMethod.GET)
             .setHost(target.host())
             .setPort(target.port())
-            .setURI("/bench");
+            .setURI(target.uri());
     long[] latencies = new long[requests];
     AtomicInteger next = new AtomicInteger();
     AtomicInteger failures = new AtomicInteger();
@@ -226,8 +254,8 @@ public final class ProxyBenchmark {
       Target[] targets, double[][] throughput, Samples[] latency, int requests) {
     System.out.printf(
         Locale.ROOT,
-        "%d GETs (64-byte body) per round at concurrency %d, %d rounds; latency from %d sequential"
-            + " GETs per round; load average %s%n%n",
+        "%d GETs (64-byte body; envd: GET /envs) per round at concurrency %d, %d rounds; latency"
+            + " from %d sequential GETs per round; load average %s%n%n",
         requests,
         CONCURRENCY,
         ROUNDS,
@@ -236,9 +264,10 @@ public final class ProxyBenchmark {
     System.out.println(
         "| path | req/s (median of rounds) | throughput / direct | p50 | p99 | added p50 |");
     System.out.println("|---|---|---|---|---|---|");
-    double directRate = median(throughput[0]);
-    double directP50 = latency[0].percentileMillis(50);
     for (int i = 0; i < targets.length; i++) {
+      int base = targets[i].baseline();
+      double directRate = median(throughput[base]);
+      double directP50 = latency[base].percentileMillis(50);
       double rate = median(throughput[i]);
       double p50 = latency[i].percentileMillis(50);
       System.out.printf(
@@ -249,7 +278,7 @@ public final class ProxyBenchmark {
           rate / directRate,
           p50,
           latency[i].percentileMillis(99),
-          i == 0 ? "–" : String.format(Locale.ROOT, "%.3f ms", p50 - directP50));
+          i == base ? "–" : String.format(Locale.ROOT, "%.3f ms", p50 - directP50));
     }
   }
 

@@ -10,6 +10,8 @@ import dev.sbx.envd.http.EnvdRouter;
 import dev.sbx.envd.http.EnvsRoute;
 import dev.sbx.envd.http.HealthRoute;
 import dev.sbx.envd.http.InitRoute;
+import dev.sbx.envd.http.LogRing;
+import dev.sbx.envd.http.LogRoute;
 import dev.sbx.envd.http.MetricsRoute;
 import dev.sbx.envd.http.SystemClock;
 import dev.sbx.envd.http.SystemMetrics;
@@ -68,6 +70,7 @@ public final class Envd implements AutoCloseable {
             .openRoute("GET", "/health", new HealthRoute())
             .route("GET", "/envs", new EnvsRoute(settings))
             .route("GET", "/metrics", new MetricsRoute(new SystemMetrics(config.root())))
+            .route("GET", LogRoute.PATH, new LogRoute(LogRing.install()))
             .openRoute("POST", "/init", new InitRoute(settings, new SystemClock(config.setClock())))
             .openRoute("GET", "/files", new FileDownload(settings, users))
             .openRoute("POST", "/files", new FileUpload(settings, users));

@@ -5,7 +5,6 @@ import dev.sbx.api.http.ApiException;
 import dev.sbx.api.http.JsonBody;
 import dev.sbx.api.http.Reply;
 import dev.sbx.api.node.NodeRegistry;
-import dev.sbx.api.store.SandboxEvent;
 import dev.sbx.api.store.SandboxRecord;
 import dev.sbx.api.store.SandboxState;
 import dev.sbx.api.store.SnapshotRecord;
@@ -543,89 +542,6 @@ public final class SandboxRoutes {
               + max);
     }
     return value.intValue();
-  }
-
-  // logs
-
-  public Reply logsV1(RoutingContext ctx, Caller caller) {
-    String id = id(ctx);
-    Long start = longQuery(ctx, "start");
-    int limit = intQuery(ctx, "limit", 1000, 0, 100_000);
-    lifecycle.any(caller, id);
-    Instant from = start == null ? Instant.EPOCH : Instant.ofEpochMilli(Math.max(0, start));
-    JsonArray logs = new JsonArray();
-    JsonArray entries = new JsonArray();
-    for (SandboxEvent e : store.events(id, from, limit, true)) {
-      logs.add(new JsonObject().put("timestamp", e.at().toString()).put("line", line(e)));
-      entries.add(entry(e));
-    }
-    return Reply.json(200, new JsonObject().put("logs", logs).put("logEntries", entries));
-  }
-
-  public Reply logsV2(RoutingContext ctx, Caller caller) {
-    String id = id(ctx);
-    Long cursor = longQuery(ctx, "cursor");
-    int limit = intQuery(ctx, "limit", 1000, 0, 1000);
-    String direction = Optional.ofNullable(query(ctx, "direction")).orElse("forward");
-    if (!direction.equals("forward") && !direction.equals("backward")) {
-      throw ApiException.validation(
-          "parameter \"direction\" in query has an error: value is not one of the allowed values"
-              + " [\"forward\",\"backward\"]");
-    }
-    String level = query(ctx, "level");
-    if (level != null && !List.of("debug", "info", "warn", "error").contains(level)) {
-      throw ApiException.validation(
-          "parameter \"level\" in query has an error: value is not one of the allowed values"
-              + " [\"debug\",\"info\",\"warn\",\"error\"]");
-    }
-    String search = query(ctx, "search");
-    if (search != null && search.length() > 256) {
-      throw ApiException.validation(
-          "parameter \"search\" in query has an error: maximum string length is 256");
-    }
-    lifecycle.any(caller, id);
-    boolean forward = direction.equals("forward");
-    Instant from =
-        cursor == null
-            ? (forward ? Instant.EPOCH : Instant.now().plusSeconds(1))
-            : Instant.ofEpochMilli(Math.max(0, cursor));
-    JsonArray logs = new JsonArray();
-    for (SandboxEvent e : store.events(id, from, 100_000, forward)) {
-      if (logs.size() >= limit) {
-        break;
-      }
-      if (level != null && severity(e.level()) < severity(level)) {
-        continue;
-      }
-      if (search != null && !e.message().contains(search)) {
-        continue;
-      }
-      logs.add(entry(e));
-    }
-    return Reply.json(200, new JsonObject().put("logs", logs));
-  }
-
-  private static int severity(String level) {
-    return switch (level) {
-      case "debug" -> 0;
-      case "info" -> 1;
-      case "warn" -> 2;
-      default -> 3;
-    };
-  }
-
-  private static String line(SandboxEvent e) {
-    JsonObject json = new JsonObject().put("level", e.level()).put("message", e.message());
-    e.fields().forEach(json::put);
-    return json.encode();
-  }
-
-  private static JsonObject entry(SandboxEvent e) {
-    return new JsonObject()
-        .put("timestamp", e.at().toString())
-        .put("message", e.message())
-        .put("level", e.level())
-        .put("fields", new JsonObject(new LinkedHashMap<>(e.fields())));
   }
 
   // lists

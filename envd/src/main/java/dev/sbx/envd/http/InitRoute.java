@@ -15,6 +15,8 @@ import dev.sbx.envd.SandboxSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -40,6 +42,7 @@ import org.jspecify.annotations.Nullable;
 public final class InitRoute implements HttpHandler {
   private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
   private static final Gson GSON = new Gson();
+  private static final Logger LOG = System.getLogger(InitRoute.class.getName());
 
   private final SandboxSettings settings;
   private final SystemClock clock;
@@ -60,8 +63,19 @@ public final class InitRoute implements HttpHandler {
         && !AccessTokens.matches(token.get(), init.accessToken())) {
       throw new HttpStatusException(401, EnvdRouter.UNAUTHORIZED);
     }
-    if (settings.apply(init) && init.timestamp() != null) {
+    boolean applied = settings.apply(init);
+    if (applied && init.timestamp() != null) {
       clock.syncTo(init.timestamp());
+    }
+    if (applied) {
+      Map<String, String> envVars = init.envVars();
+      String user = init.defaultUser();
+      LOG.log(
+          Level.INFO,
+          "init: {0} env vars, access token {1}, default user {2}",
+          envVars == null ? 0 : envVars.size(),
+          init.accessToken() == null ? "none" : "set",
+          user == null ? "unchanged" : user);
     }
     exchange.getResponseHeaders().set("Cache-Control", "no-store");
     exchange.getResponseHeaders().set("X-Envd-Version", EnvdConfig.VERSION);

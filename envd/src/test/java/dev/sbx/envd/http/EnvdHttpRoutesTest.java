@@ -273,6 +273,29 @@ class EnvdHttpRoutesTest {
   }
 
   @Test
+  void envdsOwnLogIsServedNewestLastAndGuardedByTheToken() {
+    envd.init("{\"envVars\":{\"A\":\"1\"}}", null);
+    HttpResponse<String> logs = get("/_sbx/logs");
+    assertThat(logs.statusCode()).isEqualTo(200);
+    assertThat(logs.headers().firstValue("Cache-Control")).hasValue("no-store");
+    var entries = JsonParser.parseString(logs.body()).getAsJsonObject().getAsJsonArray("logs");
+    JsonObject last = entries.get(entries.size() - 1).getAsJsonObject();
+    assertThat(last.get("message").getAsString()).startsWith("init: 1 env vars, access token none");
+    assertThat(last.get("level").getAsString()).isEqualTo("info");
+    assertThat(Instant.parse(last.get("timestamp").getAsString())).isBeforeOrEqualTo(Instant.now());
+
+    HttpResponse<String> one = get("/_sbx/logs?limit=1");
+    assertThat(JsonParser.parseString(one.body()).getAsJsonObject().getAsJsonArray("logs"))
+        .hasSize(1);
+    assertThat(get("/_sbx/logs?limit=0").statusCode()).isEqualTo(400);
+    assertThat(get("/_sbx/logs?limit=x").statusCode()).isEqualTo(400);
+
+    envd.init("{\"accessToken\":\"secret\"}", null);
+    assertThat(get("/_sbx/logs").statusCode()).isEqualTo(401);
+    assertThat(get("/_sbx/logs", "X-Access-Token", "secret").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void garbageOnTheWireDoesNotKillTheServer() throws IOException {
     for (String garbage :
         new String[] {

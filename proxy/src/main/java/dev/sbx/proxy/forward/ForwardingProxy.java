@@ -6,9 +6,11 @@ import dev.sbx.proxy.routing.EnvdControlRoutes;
 import dev.sbx.proxy.routing.InvalidTargetException;
 import dev.sbx.proxy.routing.ProxyError;
 import dev.sbx.proxy.routing.SandboxTarget;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -27,14 +29,18 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +58,11 @@ import org.slf4j.LoggerFactory;
  * answer; an upstream that fails after connecting gives a bare 502 (or a reset once the response
  * has started). A client that goes away resets the upstream request.
  *
- * <p>All work happens on the event loops of the {@link Vertx} given to {@link #start}; the proxy
- * closes its server and client but not that {@code Vertx}.
+ * <p>All work happens on the event loops of the {@link Vertx} given to {@link #start}: the proxy
+ * listens on {@link #eventLoops()} of them (one server instance per event loop sharing the port,
+ * Vert.x hands each new connection to the next), and each request dials upstream from its own event
+ * loop through a pool of connections kept per event loop, so that no request changes threads. The
+ * proxy closes its servers and client but not that {@code Vertx}.
  */
 public final class ForwardingProxy implements AutoCloseable {
 
@@ -73,30 +82,33 @@ public final class ForwardingProxy implements AutoCloseable {
           "upgrade",
           "http2-settings");
 
+  private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
+
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
   private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
 
   private final Vertx vertx;
-  private final HttpServer server;
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+  private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final HttpClient client;
   private final ForwardingSettings settings;
   private final Router router;
   private final ExchangeListener listener;
+  private final SandboxConnections connections;
 
   private ForwardingProxy(
       Vertx vertx,
-      HttpServer server,
       HttpClient client,
       ForwardingSettings settings,
       Router router,
       ExchangeListener listener) {
     this.vertx = vertx;
-    this.server = server;
     this.client = client;
     this.settings = settings;
     this.router = router;
     this.listener = listener;
+    this.connections = new SandboxConnections(settings.maxConnectionsPerSandbox());
   }
 
   /**
@@ -134,7 +146,6 @@ public final class ForwardingProxy implements AutoCloseable {
                   .setCertPath(tls.certificateChain().toString())
                   .setKeyPath(tls.privateKey().toString()));
     }
-    HttpServer server = vertx.createHttpServer(serverOptions);
     HttpClient client =
         vertx.createHttpClient(
             new HttpClientOptions()
@@ -146,11 +157,24 @@ public final class ForwardingProxy implements AutoCloseable {
                 .setMaxInitialLineLength(64 * 1024)
                 .setMaxHeaderSize(64 * 1024)
                 .setTcpNoDelay(true),
+            // eventLoopSize 0: a request gets a connection of its own event loop
             new PoolOptions().setHttp1MaxSize(settings.maxConnectionsPerUpstream()));
-    ForwardingProxy proxy = new ForwardingProxy(vertx, server, client, settings, router, listener);
-    server.requestHandler(proxy::handle);
+    ForwardingProxy proxy = new ForwardingProxy(vertx, client, settings, router, listener);
     try {
-      server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      // one server instance per event loop, all on one port: Vert.x shares a bound port among the
+      // servers of one Vertx; for "any port" a negative one is Vert.x's key of a random port that
+      // the servers listening with that same key share (0 would give each its own port); one key
+      // per proxy, so that two proxies on one Vertx never share
+      int port =
+          settings.port() == 0
+              ? -1 - Math.floorMod(RANDOM_PORT_KEYS.getAndIncrement(), 65535)
+              : settings.port();
+      proxy.deploy(new HttpServerOptions(serverOptions).setPort(port), eventLoops());
+      int bound = proxy.port();
+      if (proxy.servers.stream().anyMatch(server -> server.actualPort() != bound)) {
+        throw new ExecutionException(
+            new IllegalStateException("the proxy's server instances did not share one port"));
+      }
     } catch (ExecutionException | TimeoutException e) {
       proxy.close();
       throw new IllegalStateException(
@@ -163,19 +187,57 @@ public final class ForwardingProxy implements AutoCloseable {
     return proxy;
   }
 
+  /**
+   * How many event loops serve connections: one per core the JVM sees. A single one would cap the
+   * proxy at one core, although it does twice the HTTP work of the upstream it forwards to.
+   */
+  public static int eventLoops() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  private void deploy(HttpServerOptions options, int instances)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    String id =
+        vertx
+            .deployVerticle(
+                () -> new Listener(options), new DeploymentOptions().setInstances(instances))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    deployments.add(id);
+  }
+
+  /** One server instance on the event loop of its deployment. */
+  private final class Listener extends VerticleBase {
+    private final HttpServerOptions options;
+
+    Listener(HttpServerOptions options) {
+      this.options = options;
+    }
+
+    @Override
+    public Future<?> start() {
+      HttpServer server =
+          vertx.createHttpServer(options).requestHandler(ForwardingProxy.this::handle);
+      servers.add(server);
+      return server.listen();
+    }
+  }
+
   /** The port the proxy listens on (the bound one when {@code settings.port()} was 0). */
   public int port() {
-    return server.actualPort();
+    return servers.getFirst().actualPort();
   }
 
   /** Stops listening and closes all connections (not the {@code Vertx}). */
   @Override
   public void close() {
+    List<Future<?>> closing = new ArrayList<>();
+    servers.forEach(server -> closing.add(server.close()));
+    deployments.forEach(id -> closing.add(vertx.undeploy(id)));
+    closing.add(client.close());
     try {
-      Future.join(server.close(), client.close())
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(30, TimeUnit.SECONDS);
+      Future.join(closing).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
       LOG.warn("proxy did not close cleanly", e);
     } catch (InterruptedException e) {
@@ -192,6 +254,8 @@ public final class ForwardingProxy implements AutoCloseable {
     // the target came from the router, not from the request: the next hop learns it by headers
     boolean targetNamedByRouter;
     @Nullable HttpClientRequest upstream;
+    // the sandbox whose connection count this exchange holds until it is reported
+    @Nullable String counted;
     boolean reported;
 
     Tracked(HttpServerRequest request) {
@@ -203,6 +267,11 @@ public final class ForwardingProxy implements AutoCloseable {
         return;
       }
       reported = true;
+      String held = counted;
+      if (held != null) {
+        counted = null;
+        connections.release(held);
+      }
       HttpServerResponse response = request.response();
       HostAndPort authority = request.authority();
       SocketAddress remote = request.remoteAddress();
@@ -282,6 +351,13 @@ public final class ForwardingProxy implements AutoCloseable {
     if (EnvdControlRoutes.isBlocked(target.port(), path == null ? "/" : path)) {
       sendError(request, ProxyError.controlRoute(target.sandboxId()));
       return;
+    }
+    if (!connections.tryAcquire(target.sandboxId())) {
+      sendError(request, tooManyConnections(target.sandboxId(), connections.limit()));
+      return;
+    }
+    if (connections.limit() != ForwardingSettings.UNLIMITED) {
+      tracked.counted = target.sandboxId();
     }
     Future<Route> routed;
     try {
@@ -461,6 +537,17 @@ public final class ForwardingProxy implements AutoCloseable {
             });
   }
 
+  /** 429: the sandbox has as many exchanges through this proxy as it may have. */
+  private static ProxyError tooManyConnections(String sandboxId, int limit) {
+    return new ProxyError(
+        429,
+        sandboxId,
+        "The sandbox has reached its limit of "
+            + limit
+            + " concurrent connections. Try again in a moment.",
+        null);
+  }
+
   private static void sendUpstreamFailure(HttpServerRequest request, Throwable failure) {
     HttpServerResponse response = request.response();
     LOG.debug("upstream failed for {}", request.uri(), failure);
@@ -546,10 +633,14 @@ public final class ForwardingProxy implements AutoCloseable {
 
   /** Copies all headers except the hop-by-hop ones and those the Connection header names. */
   private static void copyEndToEnd(MultiMap from, MultiMap to) {
-    Set<String> named = new HashSet<>();
-    for (String connection : from.getAll(HttpHeaders.CONNECTION)) {
-      for (String token : connection.split(",")) {
-        named.add(token.trim().toLowerCase(Locale.ROOT));
+    Set<String> named = Set.of();
+    List<String> connections = from.getAll(HttpHeaders.CONNECTION);
+    if (!connections.isEmpty()) {
+      named = new HashSet<>();
+      for (String connection : connections) {
+        for (String token : connection.split(",")) {
+          named.add(token.trim().toLowerCase(Locale.ROOT));
+        }
       }
     }
     for (Map.Entry<String, String> header : from) {

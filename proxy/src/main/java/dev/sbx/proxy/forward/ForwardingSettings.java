@@ -18,6 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param forwardedHeaders whether to set {@code X-Forwarded-For}, {@code -Proto} and {@code -Host}
  *     (replacing what the client sent)
  * @param tls TLS for the listener, or {@code null} for plain HTTP
+ * @param maxConnectionsPerSandbox exchanges (requests in progress, open WebSocket tunnels) one
+ *     sandbox may have through this proxy at once; one more gets 429 (E2B's per-sandbox connection
+ *     limit); {@link #UNLIMITED} for no limit
  */
 public record ForwardingSettings(
     String host,
@@ -28,7 +31,35 @@ public record ForwardingSettings(
     Duration connectTimeout,
     int maxConnectionsPerUpstream,
     boolean forwardedHeaders,
-    @Nullable ServerTls tls) {
+    @Nullable ServerTls tls,
+    int maxConnectionsPerSandbox) {
+
+  /** No per-sandbox connection limit. */
+  public static final int UNLIMITED = -1;
+
+  /** Settings without a per-sandbox connection limit. */
+  public ForwardingSettings(
+      String host,
+      int port,
+      Duration idleTimeout,
+      int dialAttempts,
+      Duration dialBackoffStep,
+      Duration connectTimeout,
+      int maxConnectionsPerUpstream,
+      boolean forwardedHeaders,
+      @Nullable ServerTls tls) {
+    this(
+        host,
+        port,
+        idleTimeout,
+        dialAttempts,
+        dialBackoffStep,
+        connectTimeout,
+        maxConnectionsPerUpstream,
+        forwardedHeaders,
+        tls,
+        UNLIMITED);
+  }
 
   /** Checks the values. */
   public ForwardingSettings {
@@ -45,5 +76,25 @@ public record ForwardingSettings(
     if (maxConnectionsPerUpstream < 1) {
       throw new IllegalArgumentException("maxConnectionsPerUpstream must be at least 1");
     }
+    if (maxConnectionsPerSandbox != UNLIMITED && maxConnectionsPerSandbox < 1) {
+      throw new IllegalArgumentException(
+          "maxConnectionsPerSandbox must be -1 (unlimited) or at least 1: "
+              + maxConnectionsPerSandbox);
+    }
+  }
+
+  /** These settings with at most {@code limit} exchanges per sandbox ({@link #UNLIMITED}: none). */
+  public ForwardingSettings withMaxConnectionsPerSandbox(int limit) {
+    return new ForwardingSettings(
+        host,
+        port,
+        idleTimeout,
+        dialAttempts,
+        dialBackoffStep,
+        connectTimeout,
+        maxConnectionsPerUpstream,
+        forwardedHeaders,
+        tls,
+        limit);
   }
 }
