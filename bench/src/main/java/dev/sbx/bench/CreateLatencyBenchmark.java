@@ -160,7 +160,7 @@ public final class CreateLatencyBenchmark {
   }
 
   /** A busybox rootfs: the static binary, its applets, root and user 1000, /tmp 1777. */
-  private static void busyboxTemplate(Path dir) throws IOException, InterruptedException {
+  static void busyboxTemplate(Path dir) throws IOException, InterruptedException {
     Path busybox = Path.of("/bin/busybox");
     Path bin = Files.createDirectories(dir.resolve("bin"));
     Files.copy(busybox, bin.resolve("busybox"));
