@@ -56,8 +56,8 @@ public final class PauseResumeBenchmark {
 
   /** 256 MiB of random bytes held by a {@code tail} whose input never ends. */
   private static final String HOLD_256 =
-      "(dd if=/dev/urandom bs=1M count=256 2>/dev/null; exec sleep 100000)"
-          + " | tail -c 268435456 >/dev/null 2>&1 </dev/null &";
+      "((dd if=/dev/urandom bs=1M count=256; exec sleep 100000) </dev/null 2>/dev/null"
+          + " | tail -c 268435456 >/dev/null 2>&1) >/dev/null 2>&1 </dev/null &";
 
   private PauseResumeBenchmark() {}
 
@@ -235,6 +235,7 @@ public final class PauseResumeBenchmark {
           create(sandboxes, "rbig", 1024);
           sh(orchestrator, "rbig", HOLD_256);
           long usage = awaitUsage(orchestrator, "rbig", 256L << 20);
+          System.out.println(sh(orchestrator, "rbig", "ps -o pid,rss,args"));
           Samples bigPause = new Samples(runs);
           Samples bigResume = new Samples(runs);
           long bigSize = 0;
@@ -246,9 +247,10 @@ public final class PauseResumeBenchmark {
             start = System.nanoTime();
             resume(sandboxes, "rbig");
             bigResume.add(System.nanoTime() - start);
-            String holder = sh(orchestrator, "rbig", "ps | grep -c '[t]ail -c' || true");
-            if (!holder.equals("1")) {
-              throw new IllegalStateException("the memory holder is gone after resume " + i);
+            String ps = sh(orchestrator, "rbig", "ps -o pid,rss,args");
+            if (!ps.contains("tail -c")) {
+              throw new IllegalStateException(
+                  "the memory holder is gone after resume " + i + ":\n" + ps);
             }
           }
           delete(sandboxes, "rbig");
@@ -275,6 +277,24 @@ public final class PauseResumeBenchmark {
       }
     } finally {
       DirectoryTree.delete(workDir);
+      removeCgroupParent("sbxr");
+    }
+  }
+
+  /** Removes the (empty) parent cgroup {@code /<name>} the runtimes made in every hierarchy. */
+  private static void removeCgroupParent(String name) throws java.io.IOException {
+    try (var hierarchies = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : hierarchies) {
+        Path parent = hierarchy.resolve(name);
+        if (Files.isDirectory(parent)) {
+          try (var children = Files.newDirectoryStream(parent, Files::isDirectory)) {
+            for (Path child : children) {
+              Files.deleteIfExists(child);
+            }
+          }
+          Files.deleteIfExists(parent);
+        }
+      }
     }
   }
 
