@@ -199,6 +199,17 @@ public final class PauseService {
     }
   }
 
+  /**
+   * A running sandbox's memory use as its cgroup counts it (what a checkpoint with memory will
+   * roughly need).
+   *
+   * @throws SandboxNotFoundException if it does not run here
+   */
+  public long memoryUsage(String sandboxId) {
+    return memoryUsage(
+        lifecycle.get(sandboxId).orElseThrow(() -> new SandboxNotFoundException(sandboxId)));
+  }
+
   /** The sandbox's memory use from its cgroup (v1 usage, v2 current), else its limit. */
   private long memoryUsage(Sandbox sandbox) {
     List<Path> cgroups =
