@@ -160,39 +160,85 @@ class JavaSdkIT {
   void stop() throws IOException {
     List<String> leaks = List.of();
     List<String> left = List.of();
+    List<String> cgroups = List.of();
     try {
-      if (server != null && connection != null) {
+      SingleNodeServer running = server;
+      ConnectionConfig config = connection;
+      if (running != null && config != null) {
         // every sandbox this class made is gone once the shared one and any left over are killed
-        created.forEach(id -> Sandbox.kill(id, connection));
-        if (shared != null) {
-          shared.disconnect();
+        try {
+          for (String id : List.copyOf(created)) {
+            Sandbox.kill(id, config);
+          }
+          left = running.orchestrator().lifecycle().list().stream().map(Object::toString).toList();
+        } finally {
+          if (shared != null) {
+            shared.disconnect();
+          }
         }
-        left = server.orchestrator().lifecycle().list().stream().map(Object::toString).toList();
-      }
-      if (server != null) {
-        server.close();
-        server = null;
-      }
-      if (orchestratorConfig != null) {
-        leaks = LeakInventory.find(orchestratorConfig, null);
       }
     } finally {
-      // the sandboxes' cgroups are gone with them; their parent is this test's own
-      // (cgroup v1: one per hierarchy; v2: one below the root)
-      Path cgroups = Path.of("/sys/fs/cgroup");
-      Files.deleteIfExists(cgroups.resolve(PREFIX));
-      try (Stream<Path> hierarchies = Files.list(cgroups)) {
-        for (Path hierarchy : hierarchies.filter(Files::isDirectory).toList()) {
-          Files.deleteIfExists(hierarchy.resolve(PREFIX));
+      try {
+        if (server != null) {
+          server.close();
+          server = null;
         }
-      }
-      if (work != null) {
-        DirectoryTree.delete(work);
-        work = null;
+        if (orchestratorConfig != null) {
+          leaks = LeakInventory.find(orchestratorConfig, null);
+        }
+      } finally {
+        // the sandboxes' cgroups are gone with them; their parent is this test's own
+        cgroups = removeCgroups();
+        if (work != null) {
+          DirectoryTree.delete(work);
+          work = null;
+        }
       }
     }
     assertThat(left).as("sandboxes left after killing those the tests made").isEmpty();
     assertThat(leaks).as("left on the host after the server stopped").isEmpty();
+    assertThat(cgroups).as("cgroups of this test that could not be removed").isEmpty();
+  }
+
+  /**
+   * Removes this test's parent cgroup {@code /sbxd} (cgroup v1: one per hierarchy; v2: one below
+   * the root) and any empty sandbox cgroup left below it, e.g. by an earlier run that was killed.
+   * Returns what could not be removed (a cgroup that still holds processes).
+   */
+  private static List<String> removeCgroups() throws IOException {
+    List<String> failed = new ArrayList<>();
+    List<Path> parents = new ArrayList<>();
+    Path root = Path.of("/sys/fs/cgroup");
+    parents.add(root.resolve(PREFIX));
+    try (Stream<Path> hierarchies = Files.list(root)) {
+      hierarchies.filter(Files::isDirectory).forEach(h -> parents.add(h.resolve(PREFIX)));
+    }
+    for (Path parent : parents) {
+      if (!Files.isDirectory(parent)) {
+        continue;
+      }
+      List<Path> children;
+      try (Stream<Path> below = Files.list(parent)) {
+        children =
+            below
+                .filter(Files::isDirectory)
+                .filter(p -> p.getFileName().toString().startsWith(PREFIX + "-"))
+                .toList();
+      }
+      for (Path cgroup : children) {
+        removeCgroup(cgroup, failed);
+      }
+      removeCgroup(parent, failed);
+    }
+    return failed;
+  }
+
+  private static void removeCgroup(Path cgroup, List<String> failed) {
+    try {
+      Files.deleteIfExists(cgroup);
+    } catch (IOException e) {
+      failed.add(cgroup + ": " + e.getMessage());
+    }
   }
 
   private SingleNodeServer running() {
@@ -436,6 +482,80 @@ class JavaSdkIT {
                       ConnectionConfig.builder().environment(wrongKey).apiKey(key).build())
                   .nextItems())
           .isNotEmpty();
+    }
+  }
+
+  /** An HTTP answer read off a plain socket. */
+  record RawResponse(int status, String body) {}
+
+  /**
+   * A {@code GET} through the client proxy with the given {@code Host} (Host routing, as a browser
+   * reaching {@code getHost(port)} would send it). A plain socket: {@code java.net.http} does not
+   * let a caller set {@code Host}.
+   */
+  private RawResponse rawGet(String host, String path) throws IOException {
+    URI proxy = URI.create(running().proxyUrl());
+    try (java.net.Socket socket = new java.net.Socket(proxy.getHost(), proxy.getPort())) {
+      socket.setSoTimeout(30_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("GET "
+                      + path
+                      + " HTTP/1.1\r\nHost: "
+                      + host
+                      + "\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
+                  .getBytes(UTF_8));
+      String answer = new String(socket.getInputStream().readAllBytes(), UTF_8);
+      int headEnd = answer.indexOf("\r\n\r\n");
+      assertThat(headEnd).as("an HTTP answer: " + answer).isPositive();
+      String head = answer.substring(0, headEnd);
+      String body = answer.substring(headEnd + 4);
+      if (head.toLowerCase(java.util.Locale.ROOT).contains("transfer-encoding: chunked")) {
+        StringBuilder joined = new StringBuilder();
+        int at = 0;
+        while (true) {
+          int lineEnd = body.indexOf("\r\n", at);
+          int size = Integer.parseInt(body.substring(at, lineEnd).strip(), 16);
+          if (size == 0) {
+            break;
+          }
+          joined.append(body, lineEnd + 2, lineEnd + 2 + size);
+          at = lineEnd + 2 + size + 2;
+        }
+        body = joined.toString();
+      }
+      return new RawResponse(Integer.parseInt(head.split(" ", 3)[1]), body);
+    }
+  }
+
+  // ---- a user's server in the sandbox, reached at getHost(port) through the client proxy
+
+  @Test
+  void aServerInTheSandboxIsReachedAtItsHost() throws Exception {
+    String www = "/home/user/" + unique("www");
+    sandbox().files().write(www + "/hello.txt", "hello from the sandbox");
+    CommandHandle server =
+        sandbox().commands().start("python3 -m http.server 8000 --directory " + www);
+    try {
+      String host = sandbox().getHost(8000);
+      assertThat(host).isEqualTo("8000-" + sandbox().sandboxId() + "." + DOMAIN);
+      RawResponse hello =
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(200))
+              .ignoreExceptions()
+              .until(() -> rawGet(host, "/hello.txt"), r -> r.status() == 200);
+      assertThat(hello.body()).isEqualTo("hello from the sandbox");
+
+      // a port nobody listens on: E2B's 502 JSON naming the port
+      RawResponse closed = rawGet(sandbox().getHost(9), "/");
+      assertThat(closed.status()).isEqualTo(502);
+      assertThat(closed.body()).contains("\"port\":9").contains(sandbox().sandboxId());
+      // an unknown sandbox
+      assertThat(rawGet("8000-nosuchsandbox0." + DOMAIN, "/").status()).isEqualTo(502);
+    } finally {
+      server.kill();
     }
   }
 
@@ -717,7 +837,14 @@ class JavaSdkIT {
       assertThat(e.exitCode()).isEqualTo(4);
       assertThat(e.stdout()).endsWith("line15\n").doesNotContain("line1\n");
       assertThat(String.join("", later)).isEqualTo(e.stdout());
-      assertThatThrownBy(() -> sandbox().commands().connect(handle.pid()))
+      // envd keeps an ended process for a while: a late connect still sees how it ended
+      CommandExitException late =
+          (CommandExitException)
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> sandbox().commands().connect(handle.pid()).waitFor());
+      assertThat(late).isNotNull();
+      assertThat(late.exitCode()).isEqualTo(4);
+      assertThatThrownBy(() -> sandbox().commands().connect(999_999))
           .isInstanceOf(NotFoundException.class);
     }
 
@@ -1057,14 +1184,19 @@ class JavaSdkIT {
         assertThat(get.statusCode()).isEqualTo(200);
         assertThat(get.body()).isEqualTo("signed content");
 
-        // the signature is checked: forged, or for another path
+        // a forged signature: at the shared address no sandbox's token produced it, so the
+        // client proxy cannot tell where it goes (400); at the sandbox's own host envd checks it
+        String forgedUrl = download.replaceAll("signature=[^&]+", "signature=v1_forged");
         HttpResponse<String> forged =
             http.send(
-                HttpRequest.newBuilder(
-                        URI.create(download.replaceAll("signature=[^&]+", "signature=v1_forged")))
-                    .build(),
+                HttpRequest.newBuilder(URI.create(forgedUrl)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertThat(forged.statusCode()).isEqualTo(401);
+        assertThat(forged.statusCode()).as(forged.body()).isEqualTo(400);
+        URI forgedUri = URI.create(forgedUrl);
+        RawResponse atHost =
+            rawGet(
+                sandbox().getHost(49983), forgedUri.getRawPath() + "?" + forgedUri.getRawQuery());
+        assertThat(atHost.status()).as(atHost.body()).isEqualTo(401);
         // the same URL through Sandbox's shorthand
         assertThat(sandbox().downloadUrl(path, "root", null)).contains("username=root");
       }
