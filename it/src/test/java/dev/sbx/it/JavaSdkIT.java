@@ -547,6 +547,18 @@ class JavaSdkIT {
               .ignoreExceptions()
               .until(() -> rawGet(host, "/hello.txt"), r -> r.status() == 200);
       assertThat(hello.body()).isEqualTo("hello from the sandbox");
+      // the same server through E2B's routing headers, which java.net.http can send
+      try (HttpClient http = HttpClient.newHttpClient()) {
+        HttpResponse<String> byHeaders =
+            http.send(
+                HttpRequest.newBuilder(URI.create(running().proxyUrl() + "/hello.txt"))
+                    .header("E2b-Sandbox-Id", sandbox().sandboxId())
+                    .header("E2b-Sandbox-Port", "8000")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(byHeaders.statusCode()).isEqualTo(200);
+        assertThat(byHeaders.body()).isEqualTo("hello from the sandbox");
+      }
 
       // a port nobody listens on: E2B's 502 JSON naming the port
       RawResponse closed = rawGet(sandbox().getHost(9), "/");
