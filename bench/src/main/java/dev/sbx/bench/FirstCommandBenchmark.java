@@ -94,6 +94,7 @@ public final class FirstCommandBenchmark {
     try {
       try (SingleNodeServer server =
           SingleNodeServer.start(settings(work.resolve("data"), orchestrator))) {
+        awaitTemplate(server);
         String apiKey = server.firstApiKey().orElseThrow();
         ConnectionConfig connection =
             ConnectionConfig.builder()
@@ -248,6 +249,21 @@ public final class FirstCommandBenchmark {
         (long) (answer.get("totalMs").getAsDouble() * 1e6),
         (long) (answer.get("secondMs").getAsDouble() * 1e6)
       };
+    }
+  }
+
+  /**
+   * Waits until the API has registered the node's {@code base} template: under load the first node
+   * check can miss its deadline, and a create before the next one is a 404.
+   */
+  private static void awaitTemplate(SingleNodeServer server) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (server.api().store().template(TEMPLATE).isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the API did not see the node's template in two minutes");
+      }
+      server.api().checkNodes();
+      Thread.sleep(100);
     }
   }
 

@@ -132,6 +132,15 @@ class JavaSdkIT {
               new SingleNodeServer.Settings(
                   "127.0.0.1", 0, 0, 0, dir.resolve("data"), null, DOMAIN, null, orchestrator));
       server = running;
+      // under load the first node check can miss its deadline; a create before the next is a 404
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                running.api().checkNodes();
+                return running.api().store().template("base").isPresent();
+              });
       String apiKey = running.firstApiKey().orElseThrow();
       connection = connection(apiKey);
       Team limited =
