@@ -16,6 +16,7 @@ import java.security.MessageDigest;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,12 +31,17 @@ class LargeFileTransferTest {
   @TempDir Path dir;
   private EnvdFixture envd;
 
-  @BeforeEach
-  void start() {
+  @BeforeAll
+  static void smallHeap() {
     // The point of the test: no file fits in this JVM's heap. Surefire's large-file-transfer
-    // execution gives it that heap; elsewhere (e.g. -Dtest in the default execution) it is skipped.
+    // execution gives it that heap; elsewhere (e.g. -Dtest in the default execution) the class is
+    // skipped (here, so that no @BeforeEach/@AfterEach runs).
     assumeTrue(
         Runtime.getRuntime().maxMemory() < SIZE, "needs a heap smaller than the file (-Xmx64m)");
+  }
+
+  @BeforeEach
+  void start() {
     envd = EnvdFixture.start(dir);
   }
 
