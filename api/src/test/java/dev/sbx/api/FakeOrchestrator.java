@@ -70,6 +70,11 @@ final class FakeOrchestrator implements AutoCloseable {
   final AtomicReference<@Nullable Status> pauseFailure = new AtomicReference<>();
   final AtomicReference<@Nullable Status> resumeFailure = new AtomicReference<>();
 
+  /** When set, CreateSnapshot and Fork fail with it (a node out of room, a node gone). */
+  final AtomicReference<@Nullable Status> snapshotFailure = new AtomicReference<>();
+
+  final AtomicReference<@Nullable Status> forkFailure = new AtomicReference<>();
+
   /** Fork children at these positions fail with RESOURCE_EXHAUSTED. */
   final java.util.Set<Integer> failingForkChildren = ConcurrentHashMap.newKeySet();
 
@@ -367,8 +372,11 @@ final class FakeOrchestrator implements AutoCloseable {
     @Override
     public void createSnapshot(CreateSnapshotRequest request, StreamObserver<Snapshot> response) {
       CreateSandboxRequest r = sandboxes.get(request.getSandboxId());
+      Status failure = snapshotFailure.get();
       if (r == null) {
         fail(response, Status.NOT_FOUND.withDescription("not running here"));
+      } else if (failure != null) {
+        fail(response, failure);
       } else if (snapshots.containsKey(request.getSnapshotId())) {
         fail(response, Status.ALREADY_EXISTS.withDescription("snapshot id taken"));
       } else {
@@ -412,6 +420,11 @@ final class FakeOrchestrator implements AutoCloseable {
       CreateSandboxRequest parent = sandboxes.get(request.getSandboxId());
       if (parent == null) {
         fail(response, Status.NOT_FOUND.withDescription("not running here"));
+        return;
+      }
+      Status failure = forkFailure.get();
+      if (failure != null) {
+        fail(response, failure);
         return;
       }
       if (request.getChildrenCount() < 1 || request.getChildrenCount() > 100) {

@@ -498,6 +498,148 @@ class OpenApiContractTest {
         .isEqualTo(200);
   }
 
+  private void onBothNodes(java.util.function.Consumer<FakeOrchestrator> change) {
+    change.accept(node1);
+    change.accept(node2);
+  }
+
+  private Answer autoResume(boolean validRequest, String id, String body, String token)
+      throws Exception {
+    return exchange(
+        validRequest,
+        "POST",
+        "/admin/sandboxes/" + id + "/auto-resume",
+        body,
+        "X-Admin-Token",
+        token);
+  }
+
+  @Test
+  @Order(7)
+  void pauseResumeSnapshotsForkAndAutoResume() throws Exception {
+    String gone = "i" + "0".repeat(20);
+    Answer created =
+        ok(
+            "POST",
+            "/sandboxes",
+            "{\"templateID\":\"base\",\"timeout\":120,\"secure\":true,\"autoPause\":true,"
+                + "\"autoResume\":{\"enabled\":true},\"network\":{\"allowPublicTraffic\":false}}");
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    String id = created.json().getString("sandboxID");
+    String traffic = created.json().getString("trafficAccessToken");
+    String sandbox = "/sandboxes/" + id;
+
+    // the node has no room for a saved state, a snapshot or a fork checkpoint: 507
+    onBothNodes(n -> n.pauseFailure.set(Status.RESOURCE_EXHAUSTED.withDescription("quota")));
+    assertThat(bad("POST", sandbox + "/pause", null).status()).isEqualTo(507);
+    onBothNodes(n -> n.pauseFailure.set(null));
+    onBothNodes(n -> n.snapshotFailure.set(Status.RESOURCE_EXHAUSTED.withDescription("quota")));
+    assertThat(bad("POST", sandbox + "/snapshots", null).status()).isEqualTo(507);
+    onBothNodes(n -> n.snapshotFailure.set(Status.UNAVAILABLE.withDescription("gone")));
+    assertThat(bad("POST", sandbox + "/snapshots", null).status()).isEqualTo(503);
+    onBothNodes(n -> n.snapshotFailure.set(null));
+    onBothNodes(n -> n.forkFailure.set(Status.RESOURCE_EXHAUSTED.withDescription("quota")));
+    assertThat(bad("POST", sandbox + "/fork", "{\"count\":1}").status()).isEqualTo(507);
+    onBothNodes(n -> n.forkFailure.set(Status.UNAVAILABLE.withDescription("gone")));
+    assertThat(bad("POST", sandbox + "/fork", "{\"count\":1}").status()).isEqualTo(503);
+    onBothNodes(n -> n.forkFailure.set(null));
+
+    // snapshots
+    Answer named = ok("POST", sandbox + "/snapshots", "{\"name\":\"contract-snap\"}");
+    assertThat(named.status()).as(named.body()).isEqualTo(201);
+    String namedId = named.json().getString("snapshotID");
+    Answer unnamed = ok("POST", sandbox + "/snapshots", "{}");
+    assertThat(unnamed.status()).as(unnamed.body()).isEqualTo(201);
+    String unnamedId = unnamed.json().getString("snapshotID");
+    assertThat(bad("POST", sandbox + "/snapshots", "{\"name\":\"a b\"}").status()).isEqualTo(400);
+    assertThat(bad("POST", "/sandboxes/" + gone + "/snapshots", null).status()).isEqualTo(404);
+    assertThat(exchange(false, "POST", sandbox + "/snapshots", null).status()).isEqualTo(401);
+    Answer listed = ok("GET", "/snapshots?limit=1", null);
+    assertThat(listed.status()).isEqualTo(200);
+    assertThat(listed.raw().headers().firstValue("X-Next-Token")).isPresent();
+    assertThat(ok("GET", "/snapshots?sandboxID=" + id + "&name=contract-snap", null).status())
+        .isEqualTo(200);
+    assertThat(bad("GET", "/snapshots?limit=0", null).status()).isEqualTo(400);
+    assertThat(exchange(false, "GET", "/snapshots", null).status()).isEqualTo(401);
+
+    // fork
+    Answer forked = ok("POST", sandbox + "/fork", "{\"count\":1,\"timeout\":30}");
+    assertThat(forked.status()).as(forked.body()).isEqualTo(201);
+    String child =
+        new io.vertx.core.json.JsonArray(forked.body())
+            .getJsonObject(0)
+            .getJsonObject("sandbox")
+            .getString("sandboxID");
+    assertThat(ok("DELETE", "/sandboxes/" + child, null).status()).isEqualTo(204);
+    assertThat(bad("POST", sandbox + "/fork", "{\"count\":0}").status()).isEqualTo(400);
+    assertThat(bad("POST", "/sandboxes/" + gone + "/fork", null).status()).isEqualTo(404);
+    assertThat(exchange(false, "POST", sandbox + "/fork", null).status()).isEqualTo(401);
+
+    // paused: pause again, snapshot and fork are 409
+    assertThat(ok("POST", sandbox + "/pause", "{\"memory\":true}").status()).isEqualTo(204);
+    assertThat(bad("POST", sandbox + "/pause", null).status()).isEqualTo(409);
+    assertThat(bad("POST", sandbox + "/snapshots", null).status()).isEqualTo(409);
+    assertThat(bad("POST", sandbox + "/fork", null).status()).isEqualTo(409);
+
+    // auto-resume (the client proxy's call)
+    String port8000 = "{\"port\":8000,\"trafficAccessToken\":\"" + traffic + "\"}";
+    assertThat(autoResume(false, id, port8000, "wrong").status()).isEqualTo(401);
+    assertThat(
+            exchange(false, "POST", "/admin/sandboxes/" + id + "/auto-resume", port8000).status())
+        .isEqualTo(401);
+    assertThat(autoResume(true, id, "{\"port\":8000}", "admin-secret").status()).isEqualTo(403);
+    assertThat(autoResume(false, id, "{}", "admin-secret").status()).isEqualTo(400);
+    assertThat(autoResume(true, gone, "{\"port\":8000}", "admin-secret").status()).isEqualTo(404);
+    onBothNodes(n -> n.resumeFailure.set(Status.INTERNAL.withDescription("restore failed")));
+    assertThat(autoResume(true, id, port8000, "admin-secret").status()).isEqualTo(502);
+    onBothNodes(n -> n.resumeFailure.set(null));
+    Answer routed = autoResume(true, id, port8000, "admin-secret");
+    assertThat(routed.status()).as(routed.body()).isEqualTo(200);
+    assertThat(routed.json().getString("sandboxID")).isEqualTo(id);
+
+    // the deprecated resume
+    assertThat(ok("POST", sandbox + "/pause", "{}").status()).isEqualTo(204);
+    Answer resumed = ok("POST", sandbox + "/resume", "{\"timeout\":60}");
+    assertThat(resumed.status()).as(resumed.body()).isEqualTo(201);
+
+    // auto-resume of a sandbox that is being paused (and may not be resumed by traffic): 409
+    String plain = create("{\"templateID\":\"base\",\"timeout\":120}");
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    onBothNodes(n -> n.transitionGate.set(gate));
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> pausing =
+        http.sendAsync(
+            HttpRequest.newBuilder(URI.create(base() + "/sandboxes/" + plain + "/pause"))
+                .header("X-API-Key", key)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    try {
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  api.store().sandbox(plain).orElseThrow().state()
+                      == dev.sbx.api.store.SandboxState.PAUSING);
+      assertThat(autoResume(true, plain, "{\"port\":8000}", "admin-secret").status())
+          .isEqualTo(409);
+    } finally {
+      gate.countDown();
+      onBothNodes(n -> n.transitionGate.set(null));
+    }
+    assertThat(pausing.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+
+    // deleting snapshots (the SDK: DELETE /templates/{snapshotID}, URL-encoded)
+    String encoded = java.net.URLEncoder.encode(namedId, StandardCharsets.UTF_8);
+    assertThat(exchange(false, "DELETE", "/templates/" + encoded, null).status()).isEqualTo(401);
+    assertThat(ok("DELETE", "/templates/" + encoded, null).status()).isEqualTo(204);
+    assertThat(bad("DELETE", "/templates/" + encoded, null).status()).isEqualTo(404);
+    assertThat(ok("DELETE", "/templates/" + unnamedId, null).status()).isEqualTo(204);
+    assertThat(bad("DELETE", "/templates/base", null).status()).isEqualTo(400);
+
+    assertThat(ok("DELETE", sandbox, null).status()).isEqualTo(204);
+    assertThat(ok("DELETE", "/sandboxes/" + plain, null).status()).isEqualTo(204);
+  }
+
   @Test
   @Order(100)
   void everyAnswerMatchesTheDocumentAndEveryDocumentedAnswerWasSeen() {
