@@ -82,6 +82,14 @@ public final class ForwardingProxy implements AutoCloseable {
           "upgrade",
           "http2-settings");
 
+  /**
+   * The header in which the client proxy tells the node proxy the Host a sandbox's server is to see
+   * ({@code maskRequestHost}, {@code ${PORT}} already replaced). Internal to the hop between the
+   * two proxies: a value a client sent is always dropped, and the node proxy removes it before the
+   * sandbox.
+   */
+  public static final String MASKED_HOST_HEADER = "Sbx-Masked-Host";
+
   private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
@@ -406,7 +414,7 @@ public final class ForwardingProxy implements AutoCloseable {
               // from logging a connection closed under a finished or tunnelled request
               upstream.exceptionHandler(
                   failure -> LOG.debug("upstream {}: {}", request.uri(), failure.toString()));
-              forward(tracked, upstream, hasBody);
+              forward(tracked, upstream, route, hasBody);
             });
   }
 
@@ -427,13 +435,29 @@ public final class ForwardingProxy implements AutoCloseable {
             });
   }
 
-  private void forward(Tracked tracked, HttpClientRequest upstream, boolean hasBody) {
+  private void forward(
+      Tracked tracked, HttpClientRequest upstream, Route.Upstream route, boolean hasBody) {
     HttpServerRequest request = tracked.request;
     boolean upgrade = isUpgrade(request);
     copyEndToEnd(request.headers(), upstream.headers());
+    // never passed on as it came: only a route of this proxy sets it (see below)
+    upstream.headers().remove(MASKED_HOST_HEADER);
     HostAndPort authority = request.authority();
-    if (authority != null) {
+    String masked = route.maskedHost();
+    HostAndPort maskedAuthority =
+        masked == null || route.nextHopMasks() ? null : HostAndPort.parseAuthority(masked, -1);
+    if (maskedAuthority != null) {
+      // a copied Host header would win over the authority
+      upstream.headers().remove(HttpHeaders.HOST);
+      upstream.authority(maskedAuthority);
+      if (authority != null) {
+        upstream.headers().set(X_FORWARDED_HOST, authority.toString());
+      }
+    } else if (authority != null) {
       upstream.authority(authority);
+    }
+    if (masked != null && route.nextHopMasks()) {
+      upstream.putHeader(MASKED_HOST_HEADER, masked);
     }
     SandboxTarget target = tracked.target;
     if (tracked.targetNamedByRouter && target != null) {
