@@ -95,6 +95,7 @@ class ClientProxySettingsTest {
         JsonObject body = new JsonObject(refused.body());
         assertThat(body.getInteger("code")).isEqualTo(429);
         assertThat(body.getString("sandboxId")).isEqualTo("limited1");
+        assertThat(body.getInteger("connectionLimit")).isEqualTo(1);
 
         held.getFirst().response().end("done");
         await()

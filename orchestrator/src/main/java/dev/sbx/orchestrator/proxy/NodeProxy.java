@@ -78,8 +78,11 @@ public final class NodeProxy implements AutoCloseable {
     }
     ProxyError portNotOpen = ProxyError.portNotOpen(target.sandboxId(), target.port());
     String masked = request.getHeader(ForwardingProxy.MASKED_HOST_HEADER);
+    // connections are pooled per sandbox: its address may have belonged to a sandbox now gone
+    String pool = target.sandboxId();
     if (masked == null || target.port() == EnvdControlRoutes.ENVD_PORT) {
-      return Future.succeededFuture(new Route.Upstream(address, target.port(), portNotOpen));
+      return Future.succeededFuture(
+          new Route.Upstream(address, target.port(), portNotOpen, null, false, pool));
     }
     if (HostAndPort.parseAuthority(masked, -1) == null) {
       return Future.succeededFuture(
@@ -91,7 +94,7 @@ public final class NodeProxy implements AutoCloseable {
                   null)));
     }
     return Future.succeededFuture(
-        new Route.Upstream(address, target.port(), portNotOpen, masked, false));
+        new Route.Upstream(address, target.port(), portNotOpen, masked, false, pool));
   }
 
   /** The port the proxy listens on (the bound one when {@code settings.port()} was 0). */

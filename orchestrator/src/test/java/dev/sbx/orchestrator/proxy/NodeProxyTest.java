@@ -286,6 +286,22 @@ class NodeProxyTest {
   }
 
   @Test
+  void upstreamConnectionsAreNeverReusedAcrossSandboxesOfOneAddress() throws Exception {
+    // a new sandbox given the address of one that is gone must not get its kept-alive connection
+    ADDRESSES.put("sbxtproxy2", "127.0.0.1");
+    try {
+      String first = get(sandboxHost(upstream.actualPort()), "/one").headers().get("X-Seen-Peer");
+      String other =
+          get(upstream.actualPort() + "-sbxtproxy2.sbx.test", "/two").headers().get("X-Seen-Peer");
+      String again = get(sandboxHost(upstream.actualPort()), "/three").headers().get("X-Seen-Peer");
+      assertThat(first).isNotEqualTo("null").isEqualTo(again);
+      assertThat(other).isNotEqualTo("null").isNotEqualTo(first);
+    } finally {
+      ADDRESSES.remove("sbxtproxy2");
+    }
+  }
+
+  @Test
   void headerRoutingOnLocalhostIpAndSharedHost() throws Exception {
     String port = Integer.toString(upstream.actualPort());
     for (String host : new String[] {"localhost", "127.0.0.1", "sandbox.sbx.test"}) {

@@ -90,6 +90,9 @@ public final class ForwardingProxy implements AutoCloseable {
    */
   public static final String MASKED_HOST_HEADER = "Sbx-Masked-Host";
 
+  /** Makes a pool key a host name that no request carries (see {@link Route.Upstream#poolKey}). */
+  private static final String POOL_KEY_SUFFIX = ".pool.sbx.invalid";
+
   private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
@@ -361,7 +364,7 @@ public final class ForwardingProxy implements AutoCloseable {
       return;
     }
     if (!connections.tryAcquire(target.sandboxId())) {
-      sendError(request, tooManyConnections(target.sandboxId(), connections.limit()));
+      sendError(request, ProxyError.tooManyConnections(target.sandboxId(), connections.limit()));
       return;
     }
     if (connections.limit() != ForwardingSettings.UNLIMITED) {
@@ -397,6 +400,12 @@ public final class ForwardingProxy implements AutoCloseable {
             .setServer(SocketAddress.inetSocketAddress(route.port(), route.host()))
             .setMethod(request.method())
             .setURI(requestTarget(request));
+    String poolKey = route.poolKey();
+    if (poolKey != null) {
+      // Vert.x pools per server address and authority: a key of its own per pool key (the Host
+      // sent is set in forward())
+      options.setHost(poolKey + POOL_KEY_SUFFIX).setPort(route.port());
+    }
     dial(options, 1)
         .onComplete(
             dialed -> {
@@ -455,6 +464,9 @@ public final class ForwardingProxy implements AutoCloseable {
       }
     } else if (authority != null) {
       upstream.authority(authority);
+    } else if (route.poolKey() != null) {
+      // no Host from the client (HTTP/1.0): the upstream's address, never the pool key
+      upstream.authority(HostAndPort.create(route.host(), route.port()));
     }
     if (masked != null && route.nextHopMasks()) {
       upstream.putHeader(MASKED_HOST_HEADER, masked);
@@ -559,17 +571,6 @@ public final class ForwardingProxy implements AutoCloseable {
               clientSocket.pipeTo(upstreamSocket);
               upstreamSocket.pipeTo(clientSocket);
             });
-  }
-
-  /** 429: the sandbox has as many exchanges through this proxy as it may have. */
-  private static ProxyError tooManyConnections(String sandboxId, int limit) {
-    return new ProxyError(
-        429,
-        sandboxId,
-        "The sandbox has reached its limit of "
-            + limit
-            + " concurrent connections. Try again in a moment.",
-        null);
   }
 
   private static void sendUpstreamFailure(HttpServerRequest request, Throwable failure) {

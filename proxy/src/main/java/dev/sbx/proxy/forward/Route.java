@@ -20,18 +20,34 @@ public sealed interface Route {
    *     still routes by the request's Host: the value travels in {@link
    *     ForwardingProxy#MASKED_HOST_HEADER}); false: this proxy sends {@code maskedHost} as the
    *     Host and the request's Host as {@code X-Forwarded-Host}
+   * @param poolKey keep-alive connections are reused only among routes to {@code host:port} with
+   *     the same key ({@code null}: one pool for {@code host:port}). The node proxy keys by
+   *     sandbox: a sandbox's address is given to a new sandbox once the old one is gone, and a
+   *     connection kept to the old one must never carry the new one's requests (E2B: no keep-alive
+   *     reuse across sandboxes)
    */
   record Upstream(
       String host,
       int port,
       ProxyError dialFailure,
       @Nullable String maskedHost,
-      boolean nextHopMasks)
+      boolean nextHopMasks,
+      @Nullable String poolKey)
       implements Route {
 
-    /** Forward with the request's Host. */
+    /** Forward with the request's Host, pooled per {@code host:port}. */
     public Upstream(String host, int port, ProxyError dialFailure) {
-      this(host, port, dialFailure, null, false);
+      this(host, port, dialFailure, null, false, null);
+    }
+
+    /** Forward with a masked Host (or the request's), pooled per {@code host:port}. */
+    public Upstream(
+        String host,
+        int port,
+        ProxyError dialFailure,
+        @Nullable String maskedHost,
+        boolean nextHopMasks) {
+      this(host, port, dialFailure, maskedHost, nextHopMasks, null);
     }
 
     /** Checks the fields. */
