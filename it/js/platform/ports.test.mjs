@@ -87,6 +87,56 @@ describe(`user servers through the proxy (${SDK_LABEL})`, { skip: TEMPLATE !== '
   })
 })
 
+// Answers every GET with the Host and X-Forwarded-Host it received, as JSON.
+const HOST_ECHO = String.raw`
+import http.server, json
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"host": self.headers.get("Host"), "forwardedHost": self.headers.get("X-Forwarded-Host")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(("0.0.0.0", 8001), Echo).serve_forever()
+`
+
+describe(`network.maskRequestHost (${SDK_LABEL})`, { skip: TEMPLATE !== 'base' && 'the server runs on python3 (base template)' }, () => {
+  const sandboxes = new Sandboxes()
+  let sandbox
+  before(async () => {
+    // envd's port is never masked: files and commands below go through the proxy unharmed
+    sandbox = await sandboxes.create({ network: { maskRequestHost: 'masked.example:${PORT}' } })
+    await sandbox.files.write('/home/user/host_echo.py', HOST_ECHO)
+    await sandbox.commands.run('python3 /home/user/host_echo.py', { background: true })
+  })
+  after(() => sandboxes.killAll())
+
+  test('the server sees the masked Host, the original one in X-Forwarded-Host', async () => {
+    const host = sandbox.getHost(8001)
+    const response = await until(async () => {
+      const r = await requestHost(host, { path: '/' })
+      return r.status === 200 ? r : null
+    }, 'the Host echo server to answer')
+    const seen = JSON.parse(response.body)
+    assert.equal(seen.host, 'masked.example:8001')
+    assert.equal(seen.forwardedHost, host)
+  })
+
+  test('getInfo shows the mask as it was given', async () => {
+    const info = await sandbox.getInfo()
+    assert.equal(info.network?.maskRequestHost, 'masked.example:${PORT}')
+  })
+
+  test('an invalid mask is refused with 400', async () => {
+    await assert.rejects(
+      sandboxes.create({ network: { maskRequestHost: 'not a host' } }),
+      (error) => /maskRequestHost/.test(error.message),
+    )
+  })
+})
+
 /** A minimal WebSocket client over Node's http upgrade: text frames, masked, one at a time. */
 function upgrade(host) {
   return new Promise((resolve, reject) => {

@@ -382,6 +382,61 @@ class ApiServerTest {
   }
 
   @Test
+  void maskRequestHostIsStoredShownAndCarriedToTheCatalog() throws Exception {
+    start(LIMITS);
+    Response created =
+        authed(
+            "POST",
+            "/sandboxes",
+            "{\"templateID\":\"base\",\"network\":{\"maskRequestHost\":"
+                + "\"masked.example:${PORT}\"}}");
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    String id = created.json().getString("sandboxID");
+    var entry = catalog.find(id).toCompletableFuture().get().orElseThrow();
+    assertThat(entry.maskRequestHost()).isEqualTo("masked.example:${PORT}");
+    assertThat(entry.maskedHost(8000)).isEqualTo("masked.example:8000");
+    assertThat(entry.maskedHost(49983)).isNull();
+    JsonObject network = authed("GET", "/sandboxes/" + id, null).json().getJsonObject("network");
+    assertThat(network.getString("maskRequestHost")).isEqualTo("masked.example:${PORT}");
+
+    // without a mask the entry has none
+    String plain =
+        authed("POST", "/sandboxes", "{\"templateID\":\"base\"}").json().getString("sandboxID");
+    assertThat(catalog.find(plain).toCompletableFuture().get().orElseThrow().maskRequestHost())
+        .isNull();
+
+    for (String good : new String[] {"example.com", "10.0.0.1:8080", "${PORT}.x.test", "[::1]:1"}) {
+      Response ok =
+          authed(
+              "POST",
+              "/sandboxes",
+              "{\"templateID\":\"base\",\"network\":{\"maskRequestHost\":\"" + good + "\"}}");
+      assertThat(ok.status()).as(good + ": " + ok.body()).isEqualTo(201);
+      // within the team's concurrency limit
+      authed("DELETE", "/sandboxes/" + ok.json().getString("sandboxID"), null);
+    }
+    for (String bad :
+        new String[] {
+          "\"\"",
+          "42",
+          "\"has space.example\"",
+          "\"h\u00e9.example\"",
+          "\"a/b\"",
+          "\"example.com:99999\"",
+          "\"example.com:\"",
+          "\"-bad.example\"",
+          "\"" + "a".repeat(256) + "\""
+        }) {
+      Response refused =
+          authed(
+              "POST",
+              "/sandboxes",
+              "{\"templateID\":\"base\",\"network\":{\"maskRequestHost\":" + bad + "}}");
+      assertError(refused, 400, "network.maskRequestHost");
+    }
+  }
+
+  @Test
   void authFailures() throws Exception {
     start(LIMITS);
     assertError(call("GET", "/v2/sandboxes", null), 401, "Invalid API key, please visit");

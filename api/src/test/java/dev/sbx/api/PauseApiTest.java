@@ -150,6 +150,36 @@ class PauseApiTest {
     return ids;
   }
 
+  private @Nullable String mask(String id) throws Exception {
+    return catalog.find(id).toCompletableFuture().get().orElseThrow().maskRequestHost();
+  }
+
+  @Test
+  void maskRequestHostSurvivesPauseAndResume() throws Exception {
+    start(LIMITS);
+    String id =
+        createId(
+            "{\"templateID\":\"base\",\"timeout\":300,"
+                + "\"network\":{\"maskRequestHost\":\"masked.example:${PORT}\"}}");
+    assertThat(mask(id)).isEqualTo("masked.example:${PORT}");
+
+    Response paused = authed("POST", "/sandboxes/" + id + "/pause", "{}");
+    assertThat(paused.status()).as(paused.body()).isEqualTo(204);
+    assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.PAUSED);
+    assertThat(mask(id)).isEqualTo("masked.example:${PORT}");
+
+    Response connected = authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":60}");
+    assertThat(connected.status()).as(connected.body()).isEqualTo(201);
+    assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.RUNNING);
+    assertThat(mask(id)).isEqualTo("masked.example:${PORT}");
+    assertThat(
+            authed("GET", "/sandboxes/" + id, null)
+                .json()
+                .getJsonObject("network")
+                .getString("maskRequestHost"))
+        .isEqualTo("masked.example:${PORT}");
+  }
+
   @Test
   void pauseShowsPausedThenResumeAndConnectBringItBackAndDeleteRemovesTheSavedState()
       throws Exception {

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  * waits, body paused, until the sandbox runs and is then forwarded; the resumer's refusals become
  * E2B's 502/403/409/429); without one, paused gives the 502 and transitioning the 409. Requests to
  * a non-envd port of a sandbox with a traffic token get the 403 unless they carry that token.
+ * Requests to a non-envd port of a sandbox with a {@code maskRequestHost} carry the masked Host to
+ * the node proxy in {@link dev.sbx.proxy.forward.ForwardingProxy#MASKED_HOST_HEADER}.
  */
 final class CatalogRouter implements Router {
 
@@ -255,6 +257,9 @@ final class CatalogRouter implements Router {
         entry.nodeProxyHost(),
         entry.nodeProxyPort(),
         // the node could not be reached: the sandbox is not routable (§3.2 error table)
-        ProxyError.sandboxNotFound(target.sandboxId()));
+        ProxyError.sandboxNotFound(target.sandboxId()),
+        // maskRequestHost: the node proxy routes by the request's Host and masks it last
+        entry.maskedHost(target.port()),
+        true);
   }
 }

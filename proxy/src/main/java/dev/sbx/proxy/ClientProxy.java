@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.sbx.proxy.catalog.Catalog;
 import dev.sbx.proxy.forward.ExchangeListener;
 import dev.sbx.proxy.forward.ForwardingProxy;
-import dev.sbx.proxy.forward.ForwardingSettings;
 import dev.sbx.proxy.resume.SandboxResumer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -15,7 +14,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -90,19 +88,7 @@ public final class ClientProxy implements AutoCloseable {
           };
       clientProxy.proxy =
           ForwardingProxy.start(
-              vertx,
-              new ForwardingSettings(
-                  settings.host(),
-                  settings.port(),
-                  settings.idleTimeout(),
-                  1,
-                  Duration.ZERO,
-                  settings.connectTimeout(),
-                  settings.maxConnectionsPerNode(),
-                  true,
-                  settings.tls()),
-              new CatalogRouter(catalog, resumer),
-              listener);
+              vertx, settings.forwarding(), new CatalogRouter(catalog, resumer), listener);
       HttpServer health =
           vertx
               .createHttpServer(

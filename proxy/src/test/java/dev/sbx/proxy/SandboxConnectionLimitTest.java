@@ -133,7 +133,9 @@ class SandboxConnectionLimitTest {
     JsonObject body = new JsonObject(refused.body());
     assertThat(body.getInteger("code")).isEqualTo(429);
     assertThat(body.getString("sandboxId")).isEqualTo("alpha1");
-    assertThat(body.getString("message")).contains("limit of 2");
+    assertThat(body.getString("message"))
+        .isEqualTo("The sandbox has too many concurrent incoming connections (limit: 2)");
+    assertThat(body.getInteger("connectionLimit")).isEqualTo(2);
     assertThat(get("beta1").status()).isEqualTo(200);
 
     // an answered exchange frees its place

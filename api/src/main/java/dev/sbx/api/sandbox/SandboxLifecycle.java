@@ -305,7 +305,10 @@ public final class SandboxLifecycle implements NodeRegistry.Listener, AutoClosea
     throw failure;
   }
 
-  /** The catalog entry of a sandbox on {@code node}. */
+  /**
+   * The catalog entry of a sandbox on {@code node}, with its {@code maskRequestHost} (from the
+   * stored network object, so that every put (create, pause, resume, fork) carries it).
+   */
   static CatalogEntry route(SandboxRecord sandbox, Node node, CatalogEntry.RouteState state) {
     return new CatalogEntry(
         sandbox.id(),
@@ -314,7 +317,8 @@ public final class SandboxLifecycle implements NodeRegistry.Listener, AutoClosea
         node.address().proxyPort(),
         sandbox.trafficAccessToken(),
         state,
-        sandbox.envdAccessToken());
+        sandbox.envdAccessToken(),
+        MaskRequestHost.of(sandbox.networkJson()));
   }
 
   private void putRoute(SandboxRecord sandbox, Node node, CatalogEntry.RouteState state) {

@@ -119,10 +119,13 @@ public final class SandboxRoutes {
       allowPublicTraffic = publicTraffic == null || publicTraffic;
       allowOut = cidrs(network.stringList("allowOut"), "allowOut");
       denyOut = cidrs(network.stringList("denyOut"), "denyOut");
-      if (network.has("egressProxy") || network.has("rules") || network.has("maskRequestHost")) {
+      if (network.has("egressProxy") || network.has("rules")) {
         throw ApiException.badRequest(
-            "network.egressProxy, network.rules and network.maskRequestHost are not supported by"
-                + " sbx");
+            "network.egressProxy and network.rules are not supported by sbx");
+      }
+      if (network.has("maskRequestHost")) {
+        // kept in the stored network object; the catalog entry carries it to the client proxy
+        MaskRequestHost.check(network.json().getValue("maskRequestHost"));
       }
       JsonObject kept = network.json().copy();
       networkJson = kept.encode();

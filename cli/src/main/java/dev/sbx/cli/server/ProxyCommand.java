@@ -3,6 +3,7 @@ package dev.sbx.cli.server;
 import dev.sbx.proxy.ClientProxy;
 import dev.sbx.proxy.ClientProxySettings;
 import dev.sbx.proxy.catalog.Catalog;
+import dev.sbx.proxy.forward.ForwardingSettings;
 import dev.sbx.proxy.resume.HttpSandboxResumer;
 import dev.sbx.proxy.resume.SandboxResumer;
 import java.net.URI;
@@ -38,6 +39,15 @@ public final class ProxyCommand implements Callable<Integer> {
       description =
           "Health and metrics port (env SBX_PROXY_HEALTH_PORT; default ${DEFAULT-VALUE}).")
   int healthPort = ClientProxySettings.DEFAULT_HEALTH_PORT;
+
+  @Option(
+      names = "--max-connections-per-sandbox",
+      defaultValue = "${env:SBX_PROXY_MAX_CONNECTIONS_PER_SANDBOX:--1}",
+      description =
+          "Requests and WebSockets one sandbox may have open through this proxy at once; one more"
+              + " gets 429 (env SBX_PROXY_MAX_CONNECTIONS_PER_SANDBOX; default ${DEFAULT-VALUE}:"
+              + " unlimited).")
+  int maxConnectionsPerSandbox = ForwardingSettings.UNLIMITED;
 
   @Mixin CatalogOptions catalog = new CatalogOptions();
 
@@ -75,7 +85,11 @@ public final class ProxyCommand implements Callable<Integer> {
     ClientProxy proxy;
     try {
       proxy =
-          ClientProxy.start(ClientProxySettings.defaults(bind, port, healthPort), routes, resumer);
+          ClientProxy.start(
+              ClientProxySettings.defaults(bind, port, healthPort)
+                  .withMaxConnectionsPerSandbox(maxConnectionsPerSandbox),
+              routes,
+              resumer);
     } catch (RuntimeException e) {
       routes.close();
       throw e;

@@ -8,6 +8,7 @@ import dev.sbx.orchestrator.OrchestratorConfig;
 import dev.sbx.proxy.ClientProxy;
 import dev.sbx.proxy.ClientProxySettings;
 import dev.sbx.proxy.catalog.InMemoryCatalog;
+import dev.sbx.proxy.forward.ForwardingSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +31,7 @@ public final class SingleNodeServer implements AutoCloseable {
    * @param domain the sandbox domain returned to SDKs ({@code <port>-<id>.<domain>})
    * @param adminToken the operator's {@code X-Admin-Token}, or null for none
    * @param orchestrator this host's orchestrator
+   * @param proxyMaxConnectionsPerSandbox the client proxy's per-sandbox connection limit (-1: none)
    */
   public record Settings(
       String bindHost,
@@ -40,7 +42,33 @@ public final class SingleNodeServer implements AutoCloseable {
       ApiConfig.@Nullable Postgres postgres,
       String domain,
       @Nullable String adminToken,
-      OrchestratorConfig orchestrator) {
+      OrchestratorConfig orchestrator,
+      int proxyMaxConnectionsPerSandbox) {
+
+    /** Settings without a per-sandbox connection limit in the client proxy. */
+    public Settings(
+        String bindHost,
+        int apiPort,
+        int proxyPort,
+        int proxyHealthPort,
+        Path dataDir,
+        ApiConfig.@Nullable Postgres postgres,
+        String domain,
+        @Nullable String adminToken,
+        OrchestratorConfig orchestrator) {
+      this(
+          bindHost,
+          apiPort,
+          proxyPort,
+          proxyHealthPort,
+          dataDir,
+          postgres,
+          domain,
+          adminToken,
+          orchestrator,
+          ForwardingSettings.UNLIMITED);
+    }
+
     public Settings {
       Objects.requireNonNull(bindHost, "bindHost");
       Objects.requireNonNull(dataDir, "dataDir");
@@ -87,11 +115,7 @@ public final class SingleNodeServer implements AutoCloseable {
               .withAdminToken(settings.adminToken());
       api = ApiServer.start(apiConfig, catalog);
       ClientProxy proxy =
-          ClientProxy.start(
-              ClientProxySettings.defaults(
-                  settings.bindHost(), settings.proxyPort(), settings.proxyHealthPort()),
-              catalog,
-              api.sandboxResumer());
+          ClientProxy.start(clientProxySettings(settings), catalog, api.sandboxResumer());
       return new SingleNodeServer(orchestrator, catalog, api, proxy, local);
     } catch (RuntimeException e) {
       if (api != null) {
@@ -101,6 +125,13 @@ public final class SingleNodeServer implements AutoCloseable {
       orchestrator.close();
       throw e;
     }
+  }
+
+  /** The client proxy's settings of a single-node server. */
+  static ClientProxySettings clientProxySettings(Settings settings) {
+    return ClientProxySettings.defaults(
+            settings.bindHost(), settings.proxyPort(), settings.proxyHealthPort())
+        .withMaxConnectionsPerSandbox(settings.proxyMaxConnectionsPerSandbox());
   }
 
   /** Where the parts of this JVM reach each other: the bind address, or loopback for "any". */

@@ -45,6 +45,15 @@ public final class UpCommand implements Callable<Integer> {
   int proxyHealthPort = 3003;
 
   @Option(
+      names = "--proxy-max-connections-per-sandbox",
+      defaultValue = "${env:SBX_PROXY_MAX_CONNECTIONS_PER_SANDBOX:--1}",
+      description =
+          "Requests and WebSockets one sandbox may have open through the client proxy at once; one"
+              + " more gets 429 (env SBX_PROXY_MAX_CONNECTIONS_PER_SANDBOX; default"
+              + " ${DEFAULT-VALUE}: unlimited).")
+  int proxyMaxConnectionsPerSandbox = -1;
+
+  @Option(
       names = "--domain",
       defaultValue = "${env:SBX_DOMAIN:-localhost}",
       description =
@@ -78,7 +87,8 @@ public final class UpCommand implements Callable<Integer> {
             store.postgres(),
             domain,
             adminToken,
-            orchestrator.config(InetAddress.ofLiteral(bind)));
+            orchestrator.config(InetAddress.ofLiteral(bind)),
+            proxyMaxConnectionsPerSandbox);
     SingleNodeServer server = SingleNodeServer.start(settings);
     printWelcome(out, server);
     Services.runUntilStopped(

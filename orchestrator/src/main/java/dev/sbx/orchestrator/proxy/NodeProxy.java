@@ -6,11 +6,13 @@ import dev.sbx.proxy.forward.ExchangeListener;
 import dev.sbx.proxy.forward.ForwardingProxy;
 import dev.sbx.proxy.forward.ForwardingSettings;
 import dev.sbx.proxy.forward.Route;
+import dev.sbx.proxy.routing.EnvdControlRoutes;
 import dev.sbx.proxy.routing.ProxyError;
 import dev.sbx.proxy.routing.SandboxTarget;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -22,7 +24,10 @@ import java.util.logging.Logger;
  * looks its address up in {@link SandboxAddresses} and forwards to {@code http://<address>:<port>}
  * with Host, method, path, query and end-to-end headers kept; unknown sandboxes get the 502 "not
  * found" body and a port that refuses five dials the 502 "port is not open" body. No {@code
- * X-Forwarded-*} headers.
+ * X-Forwarded-*} headers of its own. A request with {@link ForwardingProxy#MASKED_HOST_HEADER} (set
+ * by the client proxy for a sandbox with {@code maskRequestHost}) to a port other than envd's is
+ * sent with that value as its Host and its own Host as {@code X-Forwarded-Host} (E2B wire protocol
+ * §3.2 step 3).
  *
  * <p>The routing, control-route blocking, error bodies and the streaming/WebSocket forwarding are
  * the proxy module's ({@link ForwardingProxy}); this class only says where a sandbox listens.
@@ -49,17 +54,7 @@ public final class NodeProxy implements AutoCloseable {
     requireNonNull(settings, "settings");
     requireNonNull(addresses, "addresses");
     Vertx vertx = Vertx.vertx();
-    ForwardingSettings forwarding =
-        new ForwardingSettings(
-            settings.host(),
-            settings.port(),
-            settings.idleTimeout(),
-            settings.dialAttempts(),
-            settings.dialBackoffStep(),
-            settings.connectTimeout(),
-            settings.maxConnectionsPerUpstream(),
-            false,
-            null);
+    ForwardingSettings forwarding = settings.forwarding();
     try {
       ForwardingProxy proxy =
           ForwardingProxy.start(
@@ -81,9 +76,25 @@ public final class NodeProxy implements AutoCloseable {
       return Future.succeededFuture(
           new Route.Refused(ProxyError.sandboxNotFound(target.sandboxId())));
     }
+    ProxyError portNotOpen = ProxyError.portNotOpen(target.sandboxId(), target.port());
+    String masked = request.getHeader(ForwardingProxy.MASKED_HOST_HEADER);
+    // connections are pooled per sandbox: its address may have belonged to a sandbox now gone
+    String pool = target.sandboxId();
+    if (masked == null || target.port() == EnvdControlRoutes.ENVD_PORT) {
+      return Future.succeededFuture(
+          new Route.Upstream(address, target.port(), portNotOpen, null, false, pool));
+    }
+    if (HostAndPort.parseAuthority(masked, -1) == null) {
+      return Future.succeededFuture(
+          new Route.Refused(
+              new ProxyError(
+                  400,
+                  target.sandboxId(),
+                  "Invalid " + ForwardingProxy.MASKED_HOST_HEADER + " header",
+                  null)));
+    }
     return Future.succeededFuture(
-        new Route.Upstream(
-            address, target.port(), ProxyError.portNotOpen(target.sandboxId(), target.port())));
+        new Route.Upstream(address, target.port(), portNotOpen, masked, false, pool));
   }
 
   /** The port the proxy listens on (the bound one when {@code settings.port()} was 0). */

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 class ClientProxyChainTest {
 
   private static final String SANDBOX = "sbxtchain1";
+  private static final String MASKED = "sbxtchain2";
 
   private static Vertx vertx;
   private static HttpClient client;
@@ -58,6 +59,7 @@ class ClientProxyChainTest {
                 .listen(0, "127.0.0.1"));
     InMemorySandboxAddresses addresses = new InMemorySandboxAddresses();
     addresses.put(SANDBOX, "127.0.0.1");
+    addresses.put(MASKED, "127.0.0.1");
     nodeProxy = NodeProxy.start(NodeProxySettings.defaults("127.0.0.1", 0), addresses);
     CATALOG.put(
         new CatalogEntry(
@@ -67,6 +69,16 @@ class ClientProxyChainTest {
             nodeProxy.port(),
             null,
             CatalogEntry.RouteState.RUNNING));
+    CATALOG.put(
+        new CatalogEntry(
+            MASKED,
+            "node1",
+            "127.0.0.1",
+            nodeProxy.port(),
+            null,
+            CatalogEntry.RouteState.RUNNING,
+            null,
+            "masked.example:${PORT}"));
     clientProxy = ClientProxy.start(ClientProxySettings.defaults("127.0.0.1", 0, 0), CATALOG);
   }
 
@@ -99,6 +111,8 @@ class ClientProxyChainTest {
         .response()
         .putHeader("X-Seen-Host", String.valueOf(request.getHeader("Host")))
         .putHeader("X-Seen-Forwarded-For", String.valueOf(request.getHeader("X-Forwarded-For")))
+        .putHeader("X-Seen-Forwarded-Host", String.valueOf(request.getHeader("X-Forwarded-Host")))
+        .putHeader("X-Seen-Masked-Header", String.valueOf(request.getHeader("Sbx-Masked-Host")))
         .end("sandbox " + request.uri());
   }
 
@@ -140,6 +154,75 @@ class ClientProxyChainTest {
                                             + body)));
     assertThat(answer)
         .isEqualTo("200 " + host + ":" + clientProxy.port() + " 127.0.0.1 sandbox /a?b=c");
+  }
+
+  /** Status, Host, X-Forwarded-Host and the internal mask header as the sandbox saw them. */
+  private static String seen(RequestOptions options) throws Exception {
+    return onLoop(
+        () ->
+            client
+                .request(options)
+                .compose(HttpClientRequest::send)
+                .compose(
+                    response ->
+                        response
+                            .body()
+                            .map(
+                                body ->
+                                    response.statusCode()
+                                        + " host="
+                                        + response.getHeader("X-Seen-Host")
+                                        + " forwarded="
+                                        + response.getHeader("X-Seen-Forwarded-Host")
+                                        + " internal="
+                                        + response.getHeader("X-Seen-Masked-Header"))));
+  }
+
+  @Test
+  void maskRequestHostReplacesTheHostTheSandboxSees() throws Exception {
+    int port = upstream.actualPort();
+    String host = port + "-" + MASKED + ".sbx.test";
+    assertThat(seen(via(host, "/masked")))
+        .isEqualTo(
+            "200 host=masked.example:"
+                + port
+                + " forwarded="
+                + host
+                + ":"
+                + clientProxy.port()
+                + " internal=null");
+  }
+
+  @Test
+  void maskRequestHostAppliesToHeaderRoutedRequestsToo() throws Exception {
+    int port = upstream.actualPort();
+    RequestOptions options =
+        via("127.0.0.1", "/masked")
+            .putHeader("E2b-Sandbox-Id", MASKED)
+            .putHeader("E2b-Sandbox-Port", Integer.toString(port));
+    assertThat(seen(options))
+        .isEqualTo(
+            "200 host=masked.example:"
+                + port
+                + " forwarded=127.0.0.1:"
+                + clientProxy.port()
+                + " internal=null");
+  }
+
+  @Test
+  void aClientCannotMaskTheHostOfASandboxWithoutMask() throws Exception {
+    String host = upstream.actualPort() + "-" + SANDBOX + ".sbx.test";
+    assertThat(seen(via(host, "/plain").putHeader("Sbx-Masked-Host", "evil.example")))
+        .isEqualTo(
+            "200 host="
+                + host
+                + ":"
+                + clientProxy.port()
+                + " forwarded="
+                + host
+                + ":"
+                + clientProxy.port()
+                + " internal=null");
   }
 
   @Test

@@ -42,6 +42,7 @@ class NodeProxyTest {
   private static final InMemorySandboxAddresses ADDRESSES = new InMemorySandboxAddresses();
   private static final CompletableFuture<Void> STREAM_RELEASE = new CompletableFuture<>();
   private static final CompletableFuture<String> UPLOAD_FIRST_CHUNK = new CompletableFuture<>();
+  private static final CompletableFuture<Void> HOLD_RELEASE = new CompletableFuture<>();
 
   @BeforeAll
   static void start() throws Exception {
@@ -82,6 +83,12 @@ class NodeProxyTest {
         var context = vertx.getOrCreateContext();
         STREAM_RELEASE.thenRun(() -> context.runOnContext(v -> response.end("second")));
       }
+      case "/hold" -> {
+        var response = request.response().setChunked(true);
+        response.write("held");
+        var context = vertx.getOrCreateContext();
+        HOLD_RELEASE.thenRun(() -> context.runOnContext(v -> response.end()));
+      }
       case "/upload-stream" -> {
         StringBuilder received = new StringBuilder();
         request.handler(
@@ -115,6 +122,12 @@ class NodeProxyTest {
                           .putHeader("X-Seen-Host", String.valueOf(request.getHeader("Host")))
                           .putHeader("X-Seen-Custom", String.valueOf(request.getHeader("X-Custom")))
                           .putHeader("X-Seen-Hop", String.valueOf(request.getHeader("X-Hop-Only")))
+                          .putHeader(
+                              "X-Seen-Forwarded-Host",
+                              String.valueOf(request.getHeader("X-Forwarded-Host")))
+                          .putHeader(
+                              "X-Seen-Masked-Header",
+                              String.valueOf(request.getHeader("Sbx-Masked-Host")))
                           .putHeader("Connection", "keep-alive, X-Resp-Hop")
                           .putHeader("X-Resp-Hop", "gone")
                           .end(body));
@@ -273,6 +286,22 @@ class NodeProxyTest {
   }
 
   @Test
+  void upstreamConnectionsAreNeverReusedAcrossSandboxesOfOneAddress() throws Exception {
+    // a new sandbox given the address of one that is gone must not get its kept-alive connection
+    ADDRESSES.put("sbxtproxy2", "127.0.0.1");
+    try {
+      String first = get(sandboxHost(upstream.actualPort()), "/one").headers().get("X-Seen-Peer");
+      String other =
+          get(upstream.actualPort() + "-sbxtproxy2.sbx.test", "/two").headers().get("X-Seen-Peer");
+      String again = get(sandboxHost(upstream.actualPort()), "/three").headers().get("X-Seen-Peer");
+      assertThat(first).isNotEqualTo("null").isEqualTo(again);
+      assertThat(other).isNotEqualTo("null").isNotEqualTo(first);
+    } finally {
+      ADDRESSES.remove("sbxtproxy2");
+    }
+  }
+
+  @Test
   void headerRoutingOnLocalhostIpAndSharedHost() throws Exception {
     String port = Integer.toString(upstream.actualPort());
     for (String host : new String[] {"localhost", "127.0.0.1", "sandbox.sbx.test"}) {
@@ -300,6 +329,75 @@ class NodeProxyTest {
     assertThat(answer.status()).isEqualTo(400);
     assertThat(answer.body().strip()).isEqualTo(message);
     assertThat(answer.headers().get("Content-Type")).startsWith("text/plain");
+  }
+
+  // ---- maskRequestHost ----
+
+  @Test
+  void maskedHostHeaderReplacesHostAndIsNotPassedOn() throws Exception {
+    String host = sandboxHost(upstream.actualPort());
+    Answer answer = get(host, "/masked", "Sbx-Masked-Host", "masked.example:8080");
+    assertThat(answer.status()).isEqualTo(200);
+    assertThat(answer.headers().get("X-Seen-Host")).isEqualTo("masked.example:8080");
+    assertThat(answer.headers().get("X-Seen-Forwarded-Host")).isEqualTo(host + ":" + proxy.port());
+    assertThat(answer.headers().get("X-Seen-Masked-Header")).isEqualTo("null");
+  }
+
+  @Test
+  void invalidMaskedHostHeaderIs400Json() throws Exception {
+    Answer answer =
+        get(sandboxHost(upstream.actualPort()), "/masked", "Sbx-Masked-Host", "bad host/x");
+    assertThat(answer.status()).isEqualTo(400);
+    assertThat(answer.headers().get("Content-Type")).isEqualTo("application/json; charset=utf-8");
+    assertThat(answer.body()).contains("\"code\":400").contains("Sbx-Masked-Host");
+  }
+
+  // ---- per-sandbox connection limit ----
+
+  @Test
+  void connectionLimitFromTheSettingsGives429() throws Exception {
+    NodeProxySettings limited =
+        NodeProxySettings.defaults("127.0.0.1", 0).withMaxConnectionsPerSandbox(1);
+    assertThat(limited.forwarding().maxConnectionsPerSandbox()).isEqualTo(1);
+    assertThat(NodeProxySettings.defaults("127.0.0.1", 0).forwarding().maxConnectionsPerSandbox())
+        .isEqualTo(-1);
+    try (NodeProxy one = NodeProxy.start(limited, ADDRESSES)) {
+      String host = sandboxHost(upstream.actualPort());
+      RequestOptions hold =
+          new RequestOptions()
+              .setServer(SocketAddress.inetSocketAddress(one.port(), "127.0.0.1"))
+              .setURI("/hold")
+              .setHost(host)
+              .setPort(one.port());
+      CompletableFuture<String> firstChunk = new CompletableFuture<>();
+      CompletableFuture<Void> ended = new CompletableFuture<>();
+      onLoop(
+          () ->
+              client
+                  .request(hold)
+                  .compose(HttpClientRequest::send)
+                  .map(
+                      response -> {
+                        response.handler(chunk -> firstChunk.complete(chunk.toString()));
+                        response.endHandler(v -> ended.complete(null));
+                        return response;
+                      }));
+      assertThat(firstChunk.get(10, TimeUnit.SECONDS)).isEqualTo("held");
+
+      Answer refused = send(new RequestOptions(hold).setURI("/second"), null);
+      assertThat(refused.status()).isEqualTo(429);
+      assertThat(refused.body()).contains("\"code\":429").contains(SANDBOX);
+
+      HOLD_RELEASE.complete(null);
+      ended.get(10, TimeUnit.SECONDS);
+      // the slot is given back once the proxy has finished the held exchange
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      int status;
+      do {
+        status = send(new RequestOptions(hold).setURI("/third"), null).status();
+      } while (status == 429 && System.nanoTime() < deadline);
+      assertThat(status).isEqualTo(200);
+    }
   }
 
   // ---- errors ----

@@ -1,5 +1,6 @@
 package dev.sbx.proxy.catalog;
 
+import dev.sbx.proxy.routing.EnvdControlRoutes;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -15,6 +16,9 @@ import org.jspecify.annotations.Nullable;
  * @param state whether the sandbox takes traffic now
  * @param envdAccessToken the sandbox's envd token ({@code X-Access-Token}), or {@code null} when
  *     envd is open: lets the proxy find the sandbox of a signed file URL that names none
+ * @param maskRequestHost the {@code Host} a sandbox's own servers see instead of the sandbox URL's
+ *     ({@code network.maskRequestHost} of the create request; {@code ${PORT}} stands for the port),
+ *     or {@code null} to keep the Host; never applied to envd's port
  */
 public record CatalogEntry(
     String sandboxId,
@@ -23,7 +27,31 @@ public record CatalogEntry(
     int nodeProxyPort,
     @Nullable String trafficAccessToken,
     RouteState state,
-    @Nullable String envdAccessToken) {
+    @Nullable String envdAccessToken,
+    @Nullable String maskRequestHost) {
+
+  /** What {@code ${PORT}} in {@link #maskRequestHost} stands for. */
+  public static final String PORT_PLACEHOLDER = "${PORT}";
+
+  /** An entry without a masked Host. */
+  public CatalogEntry(
+      String sandboxId,
+      String nodeId,
+      String nodeProxyHost,
+      int nodeProxyPort,
+      @Nullable String trafficAccessToken,
+      RouteState state,
+      @Nullable String envdAccessToken) {
+    this(
+        sandboxId,
+        nodeId,
+        nodeProxyHost,
+        nodeProxyPort,
+        trafficAccessToken,
+        state,
+        envdAccessToken,
+        null);
+  }
 
   /** An entry without an envd token. */
   public CatalogEntry(
@@ -33,7 +61,7 @@ public record CatalogEntry(
       int nodeProxyPort,
       @Nullable String trafficAccessToken,
       RouteState state) {
-    this(sandboxId, nodeId, nodeProxyHost, nodeProxyPort, trafficAccessToken, state, null);
+    this(sandboxId, nodeId, nodeProxyHost, nodeProxyPort, trafficAccessToken, state, null, null);
   }
 
   public CatalogEntry {
@@ -44,6 +72,22 @@ public record CatalogEntry(
     if (nodeProxyPort < 1 || nodeProxyPort > 65535) {
       throw new IllegalArgumentException("nodeProxyPort out of range: " + nodeProxyPort);
     }
+    if (maskRequestHost != null && maskRequestHost.isEmpty()) {
+      throw new IllegalArgumentException("maskRequestHost must not be empty");
+    }
+  }
+
+  /**
+   * The Host a request to {@code port} of this sandbox is sent with instead of its own: {@link
+   * #maskRequestHost} with {@code ${PORT}} replaced by the port, or {@code null} when there is no
+   * mask or the port is envd's (49983, never masked).
+   */
+  public @Nullable String maskedHost(int port) {
+    String mask = maskRequestHost;
+    if (mask == null || port == EnvdControlRoutes.ENVD_PORT) {
+      return null;
+    }
+    return mask.replace(PORT_PLACEHOLDER, Integer.toString(port));
   }
 
   /** Whether a sandbox takes traffic. */

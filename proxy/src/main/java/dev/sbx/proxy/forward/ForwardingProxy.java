@@ -82,6 +82,17 @@ public final class ForwardingProxy implements AutoCloseable {
           "upgrade",
           "http2-settings");
 
+  /**
+   * The header in which the client proxy tells the node proxy the Host a sandbox's server is to see
+   * ({@code maskRequestHost}, {@code ${PORT}} already replaced). Internal to the hop between the
+   * two proxies: a value a client sent is always dropped, and the node proxy removes it before the
+   * sandbox.
+   */
+  public static final String MASKED_HOST_HEADER = "Sbx-Masked-Host";
+
+  /** Makes a pool key a host name that no request carries (see {@link Route.Upstream#poolKey}). */
+  private static final String POOL_KEY_SUFFIX = ".pool.sbx.invalid";
+
   private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
@@ -353,7 +364,7 @@ public final class ForwardingProxy implements AutoCloseable {
       return;
     }
     if (!connections.tryAcquire(target.sandboxId())) {
-      sendError(request, tooManyConnections(target.sandboxId(), connections.limit()));
+      sendError(request, ProxyError.tooManyConnections(target.sandboxId(), connections.limit()));
       return;
     }
     if (connections.limit() != ForwardingSettings.UNLIMITED) {
@@ -389,6 +400,12 @@ public final class ForwardingProxy implements AutoCloseable {
             .setServer(SocketAddress.inetSocketAddress(route.port(), route.host()))
             .setMethod(request.method())
             .setURI(requestTarget(request));
+    String poolKey = route.poolKey();
+    if (poolKey != null) {
+      // Vert.x pools per server address and authority: a key of its own per pool key (the Host
+      // sent is set in forward())
+      options.setHost(poolKey + POOL_KEY_SUFFIX).setPort(route.port());
+    }
     dial(options, 1)
         .onComplete(
             dialed -> {
@@ -406,7 +423,7 @@ public final class ForwardingProxy implements AutoCloseable {
               // from logging a connection closed under a finished or tunnelled request
               upstream.exceptionHandler(
                   failure -> LOG.debug("upstream {}: {}", request.uri(), failure.toString()));
-              forward(tracked, upstream, hasBody);
+              forward(tracked, upstream, route, hasBody);
             });
   }
 
@@ -427,13 +444,32 @@ public final class ForwardingProxy implements AutoCloseable {
             });
   }
 
-  private void forward(Tracked tracked, HttpClientRequest upstream, boolean hasBody) {
+  private void forward(
+      Tracked tracked, HttpClientRequest upstream, Route.Upstream route, boolean hasBody) {
     HttpServerRequest request = tracked.request;
     boolean upgrade = isUpgrade(request);
     copyEndToEnd(request.headers(), upstream.headers());
+    // never passed on as it came: only a route of this proxy sets it (see below)
+    upstream.headers().remove(MASKED_HOST_HEADER);
     HostAndPort authority = request.authority();
-    if (authority != null) {
+    String masked = route.maskedHost();
+    HostAndPort maskedAuthority =
+        masked == null || route.nextHopMasks() ? null : HostAndPort.parseAuthority(masked, -1);
+    if (maskedAuthority != null) {
+      // a copied Host header would win over the authority
+      upstream.headers().remove(HttpHeaders.HOST);
+      upstream.authority(maskedAuthority);
+      if (authority != null) {
+        upstream.headers().set(X_FORWARDED_HOST, authority.toString());
+      }
+    } else if (authority != null) {
       upstream.authority(authority);
+    } else if (route.poolKey() != null) {
+      // no Host from the client (HTTP/1.0): the upstream's address, never the pool key
+      upstream.authority(HostAndPort.create(route.host(), route.port()));
+    }
+    if (masked != null && route.nextHopMasks()) {
+      upstream.putHeader(MASKED_HOST_HEADER, masked);
     }
     SandboxTarget target = tracked.target;
     if (tracked.targetNamedByRouter && target != null) {
@@ -535,17 +571,6 @@ public final class ForwardingProxy implements AutoCloseable {
               clientSocket.pipeTo(upstreamSocket);
               upstreamSocket.pipeTo(clientSocket);
             });
-  }
-
-  /** 429: the sandbox has as many exchanges through this proxy as it may have. */
-  private static ProxyError tooManyConnections(String sandboxId, int limit) {
-    return new ProxyError(
-        429,
-        sandboxId,
-        "The sandbox has reached its limit of "
-            + limit
-            + " concurrent connections. Try again in a moment.",
-        null);
   }
 
   private static void sendUpstreamFailure(HttpServerRequest request, Throwable failure) {

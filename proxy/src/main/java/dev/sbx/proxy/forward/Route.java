@@ -3,6 +3,7 @@ package dev.sbx.proxy.forward;
 import static java.util.Objects.requireNonNull;
 
 import dev.sbx.proxy.routing.ProxyError;
+import org.jspecify.annotations.Nullable;
 
 /** What a {@link Router} decided for one request. */
 public sealed interface Route {
@@ -13,8 +14,41 @@ public sealed interface Route {
    * @param host host name or IP literal of the next hop
    * @param port its port
    * @param dialFailure the answer when no connection could be made after the retries
+   * @param maskedHost the {@code Host} the sandbox's server is to see instead of the request's
+   *     ({@code maskRequestHost}), or {@code null} to keep it
+   * @param nextHopMasks whether the next hop applies {@code maskedHost} (it is a node proxy that
+   *     still routes by the request's Host: the value travels in {@link
+   *     ForwardingProxy#MASKED_HOST_HEADER}); false: this proxy sends {@code maskedHost} as the
+   *     Host and the request's Host as {@code X-Forwarded-Host}
+   * @param poolKey keep-alive connections are reused only among routes to {@code host:port} with
+   *     the same key ({@code null}: one pool for {@code host:port}). The node proxy keys by
+   *     sandbox: a sandbox's address is given to a new sandbox once the old one is gone, and a
+   *     connection kept to the old one must never carry the new one's requests (E2B: no keep-alive
+   *     reuse across sandboxes)
    */
-  record Upstream(String host, int port, ProxyError dialFailure) implements Route {
+  record Upstream(
+      String host,
+      int port,
+      ProxyError dialFailure,
+      @Nullable String maskedHost,
+      boolean nextHopMasks,
+      @Nullable String poolKey)
+      implements Route {
+
+    /** Forward with the request's Host, pooled per {@code host:port}. */
+    public Upstream(String host, int port, ProxyError dialFailure) {
+      this(host, port, dialFailure, null, false, null);
+    }
+
+    /** Forward with a masked Host (or the request's), pooled per {@code host:port}. */
+    public Upstream(
+        String host,
+        int port,
+        ProxyError dialFailure,
+        @Nullable String maskedHost,
+        boolean nextHopMasks) {
+      this(host, port, dialFailure, maskedHost, nextHopMasks, null);
+    }
 
     /** Checks the fields. */
     public Upstream {

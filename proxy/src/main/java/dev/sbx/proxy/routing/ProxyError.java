@@ -8,14 +8,26 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An error the proxy answers itself (E2B wire protocol §3.2, error table): JSON {@code
- * {"sandboxId","message",["port",]"code"}} for programs, a small HTML page for browser navigations.
+ * {"sandboxId","message",["port",]["connectionLimit",]"code"}} for programs, a small HTML page for
+ * browser navigations.
  *
  * @param status the HTTP status, repeated as {@code code}
  * @param sandboxId the sandbox the request was for
  * @param message the human-readable message
  * @param port the closed port, only for "port is not open"
+ * @param connectionLimit the per-sandbox connection limit, only for "too many connections"
  */
-public record ProxyError(int status, String sandboxId, String message, @Nullable Integer port) {
+public record ProxyError(
+    int status,
+    String sandboxId,
+    String message,
+    @Nullable Integer port,
+    @Nullable Integer connectionLimit) {
+
+  /** An error without a connection limit. */
+  public ProxyError(int status, String sandboxId, String message, @Nullable Integer port) {
+    this(status, sandboxId, message, port, null);
+  }
 
   /** Content type of the JSON bodies. */
   public static final String JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -30,6 +42,16 @@ public record ProxyError(int status, String sandboxId, String message, @Nullable
   public ProxyError {
     requireNonNull(sandboxId, "sandboxId");
     requireNonNull(message, "message");
+  }
+
+  /** 429: the sandbox has as many exchanges through this proxy as it may have (§3.2 table). */
+  public static ProxyError tooManyConnections(String sandboxId, int limit) {
+    return new ProxyError(
+        429,
+        sandboxId,
+        "The sandbox has too many concurrent incoming connections (limit: " + limit + ")",
+        null,
+        limit);
   }
 
   /** 502: no sandbox with this id runs on this host. */
@@ -124,6 +146,9 @@ public record ProxyError(int status, String sandboxId, String message, @Nullable
     body.addProperty("message", message);
     if (port != null) {
       body.addProperty("port", port);
+    }
+    if (connectionLimit != null) {
+      body.addProperty("connectionLimit", connectionLimit);
     }
     body.addProperty("code", status);
     return body.toString();

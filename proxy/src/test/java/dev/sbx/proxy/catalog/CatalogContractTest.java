@@ -94,6 +94,20 @@ public abstract class CatalogContractTest {
   }
 
   @Test
+  void maskRequestHostRoundTripsAndAPutWithoutItClearsIt() {
+    var masked =
+        new CatalogEntry(
+            "sb1", "node-a", "10.0.0.1", 5007, null, RouteState.RUNNING, "e", "m.example:${PORT}");
+    catalog.put(masked);
+    assertThat(find(catalog, "sb1")).contains(masked);
+    assertThat(find(catalog, "sb1").orElseThrow().maskRequestHost()).isEqualTo("m.example:${PORT}");
+
+    var plain = new CatalogEntry("sb1", "node-a", "10.0.0.1", 5007, null, RouteState.PAUSED, "e");
+    catalog.put(plain);
+    assertThat(find(catalog, "sb1").orElseThrow().maskRequestHost()).isNull();
+  }
+
+  @Test
   void removeForgetsAndUnknownIdsAreFine() {
     catalog.put(new CatalogEntry("sb1", "node-a", "10.0.0.1", 5007, null, RouteState.RUNNING));
     assertThat(find(catalog, "sb1")).isPresent();

@@ -45,8 +45,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p><b>Keys and values.</b> A sandbox is the hash {@code <prefix><sandboxId>} (prefix {@value
  * #DEFAULT_KEY_PREFIX} by default) with the fields {@code n} (node id), {@code h} (node proxy
  * host), {@code p} (node proxy port), {@code s} (route state name) and {@code t} (traffic access
- * token; absent for a public sandbox). A put replaces the whole hash in one Lua script, so a reader
- * never sees half an entry or the token of the previous one.
+ * token; absent for a public sandbox), {@code e} (envd access token; absent when envd is open) and
+ * {@code m} (the sandbox's {@code maskRequestHost}; absent when it has none). A put replaces the
+ * whole hash in one Lua script, so a reader never sees half an entry or the token of the previous
+ * one.
  *
  * <p><b>Cache and invalidation.</b> {@link #find} answers from a Caffeine cache (default TTL {@link
  * Builder#DEFAULT_CACHE_TTL}, absent sandboxes cached too) and otherwise reads Redis without
@@ -70,13 +72,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class RedisCatalog implements Catalog {
   public static final String DEFAULT_KEY_PREFIX = "sbx:catalog:";
 
-  // KEYS[1] = the entry; ARGV = node, host, port, state, has-token (1/0), token, channel, id
+  // KEYS[1] = the entry; ARGV = node, host, port, state, has-token (1/0), token, channel, id,
+  // envd token ("": none), mask request host ("": none)
   private static final String PUT_SCRIPT =
       """
       redis.call('DEL', KEYS[1])
       redis.call('HSET', KEYS[1], 'n', ARGV[1], 'h', ARGV[2], 'p', ARGV[3], 's', ARGV[4])
       if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 't', ARGV[6]) end
       if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'e', ARGV[9]) end
+      if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[10]) end
       redis.call('PUBLISH', ARGV[7], ARGV[8])
       return 1
       """;
@@ -268,7 +272,8 @@ public final class RedisCatalog implements Catalog {
             token == null ? "" : token,
             channel,
             entry.sandboxId(),
-            entry.envdAccessToken() == null ? "" : entry.envdAccessToken()));
+            entry.envdAccessToken() == null ? "" : entry.envdAccessToken(),
+            entry.maskRequestHost() == null ? "" : entry.maskRequestHost()));
     // this instance reads its own write at once, without waiting for its own message
     cache.synchronous().invalidate(entry.sandboxId());
   }
@@ -335,7 +340,8 @@ public final class RedisCatalog implements Catalog {
               Integer.parseInt(portText),
               fields.get("t"),
               RouteState.valueOf(stateText),
-              fields.get("e")));
+              fields.get("e"),
+              fields.get("m")));
     } catch (IllegalArgumentException e) {
       throw new CatalogUnavailableException(
           "catalog entry " + key + " is malformed: " + e.getMessage(), e);
