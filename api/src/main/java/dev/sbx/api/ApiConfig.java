@@ -28,6 +28,8 @@ import org.jspecify.annotations.Nullable;
  * @param maxBodyBytes the largest request body (413 above)
  * @param nodeCheckInterval how often nodes are health-checked and reconciled
  * @param evictorInterval how often expired sandboxes are looked for
+ * @param nodeTtl how long a node that registered itself ({@code POST /admin/nodes}) stays without
+ *     registering again before it is dropped (about 3x the orchestrators' registration interval)
  */
 public record ApiConfig(
     String host,
@@ -43,7 +45,8 @@ public record ApiConfig(
     String envdVersion,
     long maxBodyBytes,
     Duration nodeCheckInterval,
-    Duration evictorInterval) {
+    Duration evictorInterval,
+    Duration nodeTtl) {
 
   /** A PostgreSQL database. */
   public record Postgres(String jdbcUrl, String user, String password, int poolSize) {}
@@ -76,7 +79,8 @@ public record ApiConfig(
         "0.6.4",
         1024 * 1024,
         Duration.ofSeconds(2),
-        Duration.ofMillis(200));
+        Duration.ofMillis(200),
+        Duration.ofSeconds(15));
   }
 
   public ApiConfig withHost(String newHost) {
@@ -94,7 +98,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   /** The {@code domain} returned to SDKs in create and connect answers (null: theirs). */
@@ -113,7 +118,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   public ApiConfig withPort(int newPort) {
@@ -131,7 +137,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   public ApiConfig withChannels(Function<NodeAddress, ManagedChannel> newChannels) {
@@ -149,7 +156,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   public ApiConfig withAdminToken(@Nullable String token) {
@@ -167,7 +175,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   public ApiConfig withFirstTeamLimits(TeamLimits limits) {
@@ -185,7 +194,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   public ApiConfig withPostgres(@Nullable Postgres database) {
@@ -203,7 +213,8 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheckInterval,
-        evictorInterval);
+        evictorInterval,
+        nodeTtl);
   }
 
   public ApiConfig withIntervals(Duration nodeCheck, Duration evictor) {
@@ -221,6 +232,30 @@ public record ApiConfig(
         envdVersion,
         maxBodyBytes,
         nodeCheck,
-        evictor);
+        evictor,
+        nodeTtl);
+  }
+
+  /** How long a registered node may go without registering again before it is dropped. */
+  public ApiConfig withNodeTtl(Duration ttl) {
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("node TTL must be positive: " + ttl);
+    }
+    return new ApiConfig(
+        host,
+        port,
+        dataDir,
+        postgres,
+        nodes,
+        channels,
+        adminToken,
+        tokenSeed,
+        firstTeamLimits,
+        domain,
+        envdVersion,
+        maxBodyBytes,
+        nodeCheckInterval,
+        evictorInterval,
+        ttl);
   }
 }

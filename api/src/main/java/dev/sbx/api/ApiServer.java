@@ -6,6 +6,8 @@ import dev.sbx.api.auth.RateLimiter;
 import dev.sbx.api.http.ApiException;
 import dev.sbx.api.http.JsonBody;
 import dev.sbx.api.http.Reply;
+import dev.sbx.api.node.Node;
+import dev.sbx.api.node.NodeAddress;
 import dev.sbx.api.node.NodeRegistry;
 import dev.sbx.api.sandbox.EnvdLog;
 import dev.sbx.api.sandbox.SandboxLifecycle;
@@ -88,7 +90,8 @@ public final class ApiServer implements AutoCloseable {
             config.nodes(),
             config.channels(),
             config.envdVersion(),
-            config.nodeCheckInterval());
+            config.nodeCheckInterval(),
+            config.nodeTtl());
     Tokens tokens = new Tokens(config.tokenSeed());
     this.lifecycle = new SandboxLifecycle(store, nodes, catalog, tokens);
     this.snapshots = new SandboxSnapshots(store, nodes, catalog, tokens, lifecycle);
@@ -181,6 +184,14 @@ public final class ApiServer implements AutoCloseable {
     nodes.checkAll();
   }
 
+  /**
+   * Drops the registered nodes whose registrations stopped for the TTL as of {@code asOf}; the
+   * health checks do it every interval, tests call it with a time of their choosing.
+   */
+  public java.util.List<String> dropLostNodes(java.time.Instant asOf) {
+    return nodes.dropExpired(asOf);
+  }
+
   private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
@@ -248,6 +259,8 @@ public final class ApiServer implements AutoCloseable {
     router
         .delete("/admin/teams/:teamID/api-keys/:keyID")
         .handler(ctx -> admin(ctx, this::adminRevokeKey));
+    router.post("/admin/nodes").handler(ctx -> admin(ctx, this::adminRegisterNode));
+    router.get("/admin/nodes").handler(ctx -> admin(ctx, this::adminListNodes));
     router
         .post("/admin/sandboxes/:sandboxID/auto-resume")
         .handler(ctx -> admin(ctx, this::adminAutoResume));
@@ -493,6 +506,92 @@ public final class ApiServer implements AutoCloseable {
           case FAILED, RESUMED -> 502;
         };
     throw new ApiException(status, result.message());
+  }
+
+  private static final java.util.regex.Pattern NODE_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+  /**
+   * {@code POST /admin/nodes} {@code {id, grpcAddress, proxyAddress}}: an orchestrator registers
+   * itself, and repeats it as its heartbeat. 201 for a new node (or a changed address), 200 for a
+   * heartbeat; 400 bad input; 409 the id of a configured node.
+   */
+  private Reply adminRegisterNode(RoutingContext ctx) {
+    JsonBody body = JsonBody.parse(ctx.body().buffer(), false);
+    String id = body.requiredString("id");
+    if (!NODE_ID.matcher(id).matches()) {
+      throw ApiException.badRequest(
+          "Invalid id '"
+              + id
+              + "': 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    String grpcAddress = body.requiredString("grpcAddress");
+    HostPort grpc = HostPort.parse("grpcAddress", grpcAddress);
+    HostPort proxy = HostPort.parse("proxyAddress", body.requiredString("proxyAddress"));
+    NodeAddress address = new NodeAddress(id, grpc.target(), proxy.host(), proxy.port());
+    NodeRegistry.Registration registration;
+    try {
+      registration = nodes.register(address, java.time.Instant.now());
+    } catch (IllegalStateException e) {
+      throw new ApiException(409, "Node '" + id + "' is configured statically and cannot register");
+    }
+    return Reply.json(registration.created() ? 201 : 200, nodeJson(registration.node()));
+  }
+
+  private Reply adminListNodes(RoutingContext ctx) {
+    JsonArray list = new JsonArray();
+    nodes.nodes().forEach(n -> list.add(nodeJson(n)));
+    return Reply.json(200, list);
+  }
+
+  private static JsonObject nodeJson(Node node) {
+    NodeAddress a = node.address();
+    java.time.Instant seen = node.lastSeen();
+    java.time.Instant beat = node.lastHeartbeat();
+    return new JsonObject()
+        .put("id", a.id())
+        .put("grpcAddress", a.grpcTarget())
+        .put("proxyAddress", HostPort.format(a.proxyHost(), a.proxyPort()))
+        .put("source", node.source().name().toLowerCase(java.util.Locale.ROOT))
+        .put("healthy", node.healthy())
+        .put("lastSeenAt", seen == null ? null : seen.toString())
+        .put("lastRegisteredAt", beat == null ? null : beat.toString());
+  }
+
+  /** {@code host:port} or {@code [v6]:port} of a registration. */
+  private record HostPort(String host, int port) {
+    static HostPort parse(String field, String value) {
+      int colon = value.lastIndexOf(':');
+      String host = colon < 0 ? "" : value.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      int port = -1;
+      if (colon >= 0) {
+        try {
+          port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+          port = -1;
+        }
+      }
+      if (host.isEmpty()
+          || value.length() > 255
+          || port < 1
+          || port > 65535
+          || !host.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != '@')) {
+        throw ApiException.badRequest(
+            "Invalid " + field + " '" + value + "': expected host:port with a port of 1 to 65535");
+      }
+      return new HostPort(host, port);
+    }
+
+    String target() {
+      return format(host, port);
+    }
+
+    static String format(String host, int port) {
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
   }
 
   private static JsonObject keyJson(ApiKey k) {

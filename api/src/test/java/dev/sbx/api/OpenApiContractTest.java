@@ -641,6 +641,32 @@ class OpenApiContractTest {
   }
 
   @Test
+  @Order(7)
+  void adminNodes() throws Exception {
+    String[] admin = {"X-Admin-Token", "admin-secret"};
+    String body =
+        "{\"id\":\"contract-reg\",\"grpcAddress\":\""
+            + node2.name
+            + ":5008\",\"proxyAddress\":\"127.0.0.1:"
+            + node2.proxyPort()
+            + "\"}";
+    Answer registered = exchange(true, "POST", "/admin/nodes", body, admin);
+    assertThat(registered.status()).as(registered.body()).isEqualTo(201);
+    assertThat(exchange(true, "POST", "/admin/nodes", body, admin).status()).isEqualTo(200);
+    assertThat(exchange(false, "POST", "/admin/nodes", body).status()).isEqualTo(401);
+    assertThat(
+            exchange(false, "POST", "/admin/nodes", "{\"id\":\"x\",\"grpcAddress\":7}", admin)
+                .status())
+        .isEqualTo(400);
+    String configured = body.replace("contract-reg", "node1");
+    assertThat(exchange(true, "POST", "/admin/nodes", configured, admin).status()).isEqualTo(409);
+    Answer list = exchange(true, "GET", "/admin/nodes", null, admin);
+    assertThat(list.status()).isEqualTo(200);
+    assertThat(list.body()).contains("\"contract-reg\"", "\"registered\"", "\"configured\"");
+    assertThat(exchange(false, "GET", "/admin/nodes", null).status()).isEqualTo(401);
+  }
+
+  @Test
   @Order(100)
   void everyAnswerMatchesTheDocumentAndEveryDocumentedAnswerWasSeen() {
     assertThat(violations).as("answers that break openapi.yml").isEmpty();

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,10 +28,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The configured orchestrators, health-checked every interval ({@code NodeService.Info}, then
- * {@code SandboxService.List} to reconcile). A node's templates are registered in the store as
- * public templates (id = alias). Placement orders healthy nodes that have the template by free
- * sandbox slots, then free memory.
+ * The orchestrators: the configured ones and the ones that registered themselves ({@link
+ * #register}), health-checked every interval ({@code NodeService.Info}, then {@code
+ * SandboxService.List} to reconcile). A registered node whose registrations stop for the TTL is
+ * dropped: its channel closed, its running sandboxes reported gone ({@link Listener#nodeLost}). A
+ * node's templates are registered in the store as public templates (id = alias). Placement orders
+ * healthy nodes that have the template by free sandbox slots, then free memory.
  */
 public final class NodeRegistry implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeRegistry.class);
@@ -43,12 +46,22 @@ public final class NodeRegistry implements AutoCloseable {
 
     /** A node's health check failed. */
     void nodeUnhealthy(Node node);
+
+    /** A registered node was dropped (its registrations stopped): its sandboxes are gone. */
+    void nodeLost(Node node);
   }
 
+  /** The answer of {@link #register}: the node, and whether it is new (or its address changed). */
+  public record Registration(Node node, boolean created) {}
+
   private final Store store;
-  private final Map<String, Node> nodes;
+  private final Object lock = new Object();
+  // replaced as a whole under the lock; readers take the current one
+  private volatile Map<String, Node> nodes;
+  private final Function<NodeAddress, ManagedChannel> channels;
   private final String envdVersion;
   private final Duration interval;
+  private final Duration registrationTtl;
   private volatile Listener listener =
       new Listener() {
         @Override
@@ -56,6 +69,9 @@ public final class NodeRegistry implements AutoCloseable {
 
         @Override
         public void nodeUnhealthy(Node node) {}
+
+        @Override
+        public void nodeLost(Node node) {}
       };
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
@@ -66,10 +82,13 @@ public final class NodeRegistry implements AutoCloseable {
       List<NodeAddress> addresses,
       Function<NodeAddress, ManagedChannel> channels,
       String envdVersion,
-      Duration interval) {
+      Duration interval,
+      Duration registrationTtl) {
     this.store = store;
+    this.channels = channels;
     this.envdVersion = envdVersion;
     this.interval = interval;
+    this.registrationTtl = registrationTtl;
     this.nodes =
         addresses.stream()
             .collect(
@@ -79,7 +98,99 @@ public final class NodeRegistry implements AutoCloseable {
                     (a, b) -> {
                       throw new IllegalArgumentException("two nodes with the id " + a.id());
                     },
-                    java.util.LinkedHashMap::new));
+                    LinkedHashMap::new));
+  }
+
+  /**
+   * A node registers itself, or repeats its registration (its heartbeat). A new node, or one whose
+   * address changed (its channel replaced), is checked at once in the background.
+   *
+   * @throws IllegalStateException if {@code address.id()} is a configured node
+   */
+  public Registration register(NodeAddress address, Instant now) {
+    Node added;
+    @Nullable Node replaced;
+    synchronized (lock) {
+      Node current = nodes.get(address.id());
+      if (current != null && current.source() == Node.Source.CONFIGURED) {
+        throw new IllegalStateException("node '" + address.id() + "' is configured statically");
+      }
+      if (current != null && current.address().equals(address)) {
+        current.heartbeat(now);
+        return new Registration(current, false);
+      }
+      added = new Node(address, channels.apply(address), Node.Source.REGISTERED);
+      added.heartbeat(now);
+      Map<String, Node> next = new LinkedHashMap<>(nodes);
+      next.put(address.id(), added);
+      nodes = next;
+      replaced = current;
+    }
+    if (replaced == null) {
+      LOG.info("node {} registered ({})", address.id(), address.grpcTarget());
+    } else {
+      LOG.info(
+          "node {} registered again with a new address ({} was {})",
+          address.id(),
+          address.grpcTarget(),
+          replaced.address().grpcTarget());
+      replaced.close();
+    }
+    try {
+      scheduler.execute(() -> checkQuietly(added));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+    return new Registration(added, true);
+  }
+
+  /**
+   * Drops the registered nodes whose last registration is older than the TTL at {@code now}: their
+   * channels are closed, they leave placement, and their running sandboxes are reported gone.
+   * Returns the ids dropped.
+   */
+  public List<String> dropExpired(Instant now) {
+    List<Node> dropped = new ArrayList<>();
+    synchronized (lock) {
+      Map<String, Node> next = new LinkedHashMap<>(nodes);
+      for (Node node : nodes.values()) {
+        Instant beat = node.lastHeartbeat();
+        if (node.source() == Node.Source.REGISTERED
+            && beat != null
+            && beat.plus(registrationTtl).isBefore(now)) {
+          next.remove(node.id());
+          dropped.add(node);
+        }
+      }
+      if (dropped.isEmpty()) {
+        return List.of();
+      }
+      nodes = next;
+    }
+    for (Node node : dropped) {
+      LOG.warn(
+          "node {} ({}) stopped registering for {}: dropped, its sandboxes are gone",
+          node.id(),
+          node.address().grpcTarget(),
+          registrationTtl);
+      node.unhealthy();
+      try {
+        store.putNode(record(node, false, node.lastSeen()));
+        listener.nodeLost(node);
+      } catch (RuntimeException e) {
+        LOG.warn("reporting the sandboxes of node {} gone failed", node.id(), e);
+      }
+      node.close();
+    }
+    return dropped.stream().map(Node::id).toList();
+  }
+
+  private void checkQuietly(Node node) {
+    try {
+      check(node);
+    } catch (RuntimeException e) {
+      LOG.warn("checking node {} failed", node.id(), e);
+    }
   }
 
   public void listener(Listener listener) {
@@ -95,13 +206,14 @@ public final class NodeRegistry implements AutoCloseable {
 
   /** Checks every node now (blocking). */
   public void checkAll() {
+    dropExpired(Instant.now());
     for (Node node : nodes.values()) {
-      try {
-        check(node);
-      } catch (RuntimeException e) {
-        LOG.warn("checking node {} failed", node.id(), e);
-      }
+      checkQuietly(node);
     }
+  }
+
+  private boolean current(Node node) {
+    return nodes.get(node.id()) == node;
   }
 
   private void check(Node node) {
@@ -115,6 +227,9 @@ public final class NodeRegistry implements AutoCloseable {
               .list(ListSandboxesRequest.getDefaultInstance())
               .getSandboxesList();
     } catch (StatusRuntimeException e) {
+      if (!current(node)) {
+        return; // dropped or replaced meanwhile
+      }
       if (node.healthy() || node.info() == null) {
         LOG.warn(
             "node {} ({}) is unhealthy: {}", node.id(), node.address().grpcTarget(), e.getStatus());
@@ -124,8 +239,11 @@ public final class NodeRegistry implements AutoCloseable {
       listener.nodeUnhealthy(node);
       return;
     }
-    node.healthy(info);
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    if (!current(node)) {
+      return; // dropped or replaced meanwhile
+    }
+    node.healthy(info, now);
     store.putNode(record(node, true, now));
     registerTemplates(info, now);
     listener.nodeChecked(node, sandboxes, listedAt);
@@ -192,6 +310,9 @@ public final class NodeRegistry implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    nodes.values().forEach(Node::close);
+    synchronized (lock) {
+      nodes.values().forEach(Node::close);
+      nodes = Map.of();
+    }
   }
 }

@@ -921,6 +921,16 @@ public final class SandboxLifecycle implements NodeRegistry.Listener, AutoClosea
   }
 
   @Override
+  public void nodeLost(Node node) {
+    // a dropped node is forgotten: its sandboxes end instead of staying on record as ghosts
+    for (SandboxRecord sandbox : store.sandboxes(SandboxState.RUNNING)) {
+      if (sandbox.nodeId().equals(node.id())) {
+        gone(sandbox, "its node " + node.id() + " was lost");
+      }
+    }
+  }
+
+  @Override
   public void close() {
     evictor.shutdownNow();
     autoPauses.shutdownNow();

@@ -56,6 +56,15 @@ public final class ApiCommand implements Callable<Integer> {
       description = "Operator token for X-Admin-Token (env SBX_ADMIN_TOKEN).")
   @Nullable String adminToken;
 
+  @Option(
+      names = "--node-ttl",
+      defaultValue = "${env:SBX_NODE_TTL:-15}",
+      description =
+          "Seconds a node that registered itself (sbx orchestrator --register-with) may go without"
+              + " registering again before it is dropped with its sandboxes (env SBX_NODE_TTL;"
+              + " default ${DEFAULT-VALUE}, 3x the orchestrators' default interval).")
+  int nodeTtl = 15;
+
   @Mixin StoreOptions store = new StoreOptions();
 
   @Mixin CatalogOptions catalog = new CatalogOptions();
@@ -65,6 +74,10 @@ public final class ApiCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    if (nodeTtl < 1) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--node-ttl must be at least 1 second");
+    }
     List<NodeAddress> addresses = nodes.stream().map(ApiCommand::parseNode).toList();
     Catalog routes = catalog.open();
     ApiConfig config =
@@ -73,7 +86,8 @@ public final class ApiCommand implements Callable<Integer> {
             .withPort(port)
             .withDomain(domain)
             .withPostgres(store.postgres())
-            .withAdminToken(adminToken);
+            .withAdminToken(adminToken)
+            .withNodeTtl(java.time.Duration.ofSeconds(nodeTtl));
     ApiServer api;
     try {
       api = ApiServer.start(config, routes);
