@@ -5,12 +5,21 @@ import dev.sbx.api.ApiConfig;
 import dev.sbx.api.ApiServer;
 import dev.sbx.api.node.NodeAddress;
 import dev.sbx.api.store.TeamLimits;
+import dev.sbx.cli.server.SingleNodeServer;
+import dev.sbx.orchestrator.LeakInventory;
+import dev.sbx.orchestrator.OrchestratorConfig;
+import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
+import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
+import dev.sbx.orchestrator.network.Ipv4Cidr;
+import dev.sbx.orchestrator.network.NetworkConfig;
 import dev.sbx.orchestrator.rootfs.DirectoryTree;
+import dev.sbx.orchestrator.runtime.RuncSettings;
 import dev.sbx.proxy.catalog.InMemoryCatalog;
 import dev.sbx.sdk.ConnectionConfig;
 import dev.sbx.sdk.Sandbox;
 import dev.sbx.sdk.SandboxOptions;
 import dev.sbx.testing.PostgresServer;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -48,7 +57,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Runs as root for PostgreSQL (skipped with a note when it is not installed: {@code
  * scripts/install-deps.sh test}). {@code java -cp … dev.sbx.bench.ApiBenchmark [sandboxes] [runs]
- * [sqlite,postgres]} from the repository's root ({@code ./sbx bench api …}).
+ * [sqlite,postgres]} from the repository's root ({@code ./sbx bench api …}); {@code ApiBenchmark
+ * node <envd-dist> [runs]} ({@code ./sbx bench api node [runs]}) times the same create against a
+ * real single-node server instead (see {@code realNode}).
  */
 public final class ApiBenchmark {
   private static final int WARMUP_CREATES = 20;
@@ -59,6 +70,16 @@ public final class ApiBenchmark {
   private ApiBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("node")) {
+      if (args.length < 2) {
+        System.err.println("usage: ApiBenchmark node <envd-dist> [runs]");
+        System.exit(2);
+      }
+      realNode(
+          Path.of(args[1]).toAbsolutePath().normalize(),
+          args.length > 2 ? Integer.parseInt(args[2]) : 20);
+      return;
+    }
     int sandboxes = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 50;
     List<String> stores = List.of((args.length > 2 ? args[2] : "sqlite,postgres").split(","));
@@ -88,6 +109,113 @@ public final class ApiBenchmark {
     System.out.println("| store | what | p50 | p95 |");
     System.out.println("|---|---|---|---|");
     rows.forEach(System.out::println);
+  }
+
+  /**
+   * {@code Sandbox.create()} to ready end to end: the Java SDK against {@code sbx up}'s single-node
+   * server (API on SQLite, orchestrator on runc) with a warm pool of one {@code base} sandbox; each
+   * run waits until the pool holds one, so every create is a warm claim. The kill is not timed.
+   * Root, runc, nftables and the {@code base} template; its own layout {@code sbxh}, 10.245.0.0/24,
+   * removed at the end.
+   */
+  private static void realNode(Path envdDist, int runs) throws Exception {
+    Path templates = Path.of("/var/lib/sbx/templates");
+    String prefix = "sbxh";
+    if (!Files.isRegularFile(templates.resolve("base").resolve("template.json"))) {
+      throw new IllegalStateException(
+          "the base template is missing: build it with ./sbx template build-base");
+    }
+    System.out.println(Machine.describe());
+    Path work = Files.createTempDirectory("sbxh-bench-");
+    OrchestratorConfig orchestrator =
+        new OrchestratorConfig(
+                InetAddress.getLoopbackAddress(),
+                0,
+                templates,
+                new RuncSettings(
+                    Path.of("runc"),
+                    work.resolve("runc"),
+                    work.resolve("sandboxes"),
+                    prefix + "-",
+                    prefix),
+                new NetworkConfig(prefix, prefix + "0", Ipv4Cidr.parse("10.245.0.0/24"), 2),
+                LifecycleSettings.of(envdDist)
+                    .withMaxSandboxes(10)
+                    .withReaperInterval(Duration.ofMillis(100))
+                    .withWarmPool(new WarmPoolSettings(0, Map.of("base", 1))))
+            .withNodeProxy("127.0.0.1", 0);
+    try {
+      try (SingleNodeServer server =
+          SingleNodeServer.start(singleNode(work.resolve("data"), orchestrator))) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (server.api().store().template("base").isEmpty()) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("the API did not see the node's template");
+          }
+          server.api().checkNodes();
+          Thread.sleep(100);
+        }
+        ConnectionConfig connection =
+            ConnectionConfig.builder()
+                .environment(Map.of())
+                .apiKey(server.firstApiKey().orElseThrow())
+                .apiUrl(server.apiUrl())
+                .sandboxUrl(server.proxyUrl())
+                .build();
+        Samples create = new Samples(runs);
+        String loadBefore = Machine.loadAverage();
+        for (int i = -3; i < runs; i++) {
+          awaitWarm(server);
+          long start = System.nanoTime();
+          Sandbox sandbox =
+              Sandbox.create(
+                  SandboxOptions.builder().connection(connection).template("base").build());
+          long elapsed = System.nanoTime() - start;
+          sandbox.close();
+          if (i >= 0) {
+            create.add(elapsed);
+          }
+        }
+        System.out.printf(
+            "real node (runc, warm pool of 1), %d runs after 3 warm-up, load %s → %s%n",
+            runs, loadBefore, Machine.loadAverage());
+        System.out.printf(
+            "| SQLite + runc node | `Sandbox.create()` (Java SDK) to ready, warm claim | %.1f ms |"
+                + " %.1f ms |%n",
+            create.percentileMillis(50), create.percentileMillis(95));
+      }
+      List<String> leaks = LeakInventory.find(orchestrator, null);
+      if (!leaks.isEmpty()) {
+        System.err.println("left on the host: " + leaks);
+      }
+    } finally {
+      Path cgroups = Path.of("/sys/fs/cgroup");
+      Files.deleteIfExists(cgroups.resolve(prefix));
+      try (var hierarchies = Files.list(cgroups)) {
+        for (Path hierarchy : hierarchies.filter(Files::isDirectory).toList()) {
+          Files.deleteIfExists(hierarchy.resolve(prefix));
+        }
+      }
+      DirectoryTree.delete(work);
+    }
+  }
+
+  // NullAway reads the record's type-use @Nullable from the class file as non-null; both nulls are
+  // allowed by SingleNodeServer.Settings (as in FirstCommandBenchmark)
+  @SuppressWarnings("NullAway")
+  private static SingleNodeServer.Settings singleNode(Path data, OrchestratorConfig orchestrator) {
+    return new SingleNodeServer.Settings(
+        "127.0.0.1", 0, 0, 0, data, null, "sbxh.test", null, orchestrator);
+  }
+
+  private static void awaitWarm(SingleNodeServer server) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (server.orchestrator().lifecycle().warmPoolCounts().getOrDefault("base", 0) < 1) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the warm pool did not refill within two minutes");
+      }
+      Thread.sleep(10);
+    }
   }
 
   /** A fresh database {@code sbx_bench} on {@code server} (it may still be starting up). */
