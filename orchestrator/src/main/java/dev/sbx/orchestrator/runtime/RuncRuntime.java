@@ -198,7 +198,8 @@ public final class RuncRuntime implements SandboxRuntime {
                 + " failed (exit "
                 + exitCode
                 + "): "
-                + runcLogErrors(log));
+                + runcLogErrors(log)
+                + (image == null ? "" : criuErrors(dir.resolve("criu-restore/restore.log"))));
       }
       // runc run -d returns once the container's process runs: no runc state needed
       int pid = Integer.parseInt(Files.readString(pidFile).strip());

@@ -263,8 +263,8 @@ public final class ForwardingProxy implements AutoCloseable {
     // the target came from the router, not from the request: the next hop learns it by headers
     boolean targetNamedByRouter;
     @Nullable HttpClientRequest upstream;
-    // sent again once on a fresh connection after a reused one failed (see forward)
-    boolean retried;
+    // times sent again after a reused connection failed (see retryOnFreshConnection)
+    int retries;
     // the sandbox whose connection count this exchange holds until it is reported
     @Nullable String counted;
     boolean reported;
@@ -478,7 +478,8 @@ public final class ForwardingProxy implements AutoCloseable {
           .onComplete(
               answered -> {
                 if (answered.failed()) {
-                  if (!retryOnFreshConnection(tracked, route, reused, answered.cause())) {
+                  if (hasBody
+                      || !retryOnFreshConnection(tracked, route, reused, answered.cause())) {
                     sendUpstreamFailure(request, answered.cause());
                   }
                 } else if (answered.result().statusCode() == 101) {
@@ -514,21 +515,24 @@ public final class ForwardingProxy implements AutoCloseable {
    * A pooled keep-alive connection can be dead without the pool knowing: the upstream went away
    * behind a firewall that dropped its FIN (a sandbox paused through CRIU, whose network lock holds
    * while its processes die) or was replaced by another at the same address. A request without a
-   * body that failed on such a reused connection before any answer is sent once more on a new
-   * connection (the one that failed is closed, so the pool dials anew); anything else is answered
-   * as a failure.
+   * body that failed on such a reused connection before any answer is sent again (the one that
+   * failed is closed; the pool may hand out another stale one, which fails as fast, until it dials
+   * a new connection, where a failure is final; at most {@link #MAX_STALE_RETRIES} times); anything
+   * else is answered as a failure.
    */
+  static final int MAX_STALE_RETRIES = 8;
+
   private boolean retryOnFreshConnection(
       Tracked tracked, Route.Upstream route, boolean reused, Throwable failure) {
     HttpServerResponse response = tracked.request.response();
     if (!reused
-        || tracked.retried
+        || tracked.retries >= MAX_STALE_RETRIES
         || response.headWritten()
         || response.closed()
         || !(failure instanceof IOException || failure instanceof HttpClosedException)) {
       return false;
     }
-    tracked.retried = true;
+    tracked.retries++;
     tracked.upstream = null;
     LOG.debug("reused connection failed for {}, sending again: {}", tracked.request.uri(), failure);
     dialAndForward(tracked, route, false);
