@@ -12,8 +12,9 @@ dist_packages=(tini busybox-static util-linux libc-bin gcc libc6-dev binutils)
 # the orchestrator runs sandboxes on runc (bookworm: 1.1.5), mounts overlayfs, and gives them network
 # slots: ip (namespaces, veths, the bridge) and nft (isolation, egress); its tests build a rootfs from
 # busybox-static and run busybox nc inside the namespaces; the base template is built with mmdebstrap
-# (root mode: mount) from the host's Debian source, checked with Debian's archive keyring
-orchestrator_packages=(runc util-linux iproute2 nftables busybox-static mmdebstrap mount debian-archive-keyring)
+# (root mode: mount) from the host's Debian source, checked with Debian's archive keyring; gcc and
+# libc6-dev build the small library preloaded into CRIU (scripts/lib/criu-prlimit.c)
+orchestrator_packages=(runc util-linux iproute2 nftables busybox-static mmdebstrap mount debian-archive-keyring gcc libc6-dev)
 case "$purpose" in
   # envd: every process starts through envd-exec (built from source with gcc, static).
   envd) packages=("${dist_packages[@]}") ;;
@@ -135,7 +136,10 @@ criu_version() {
 }
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 install_criu() {
-  version_at_least "$(criu_version)" "$criu_min_version" && return
+  if version_at_least "$(criu_version)" "$criu_min_version"; then
+    install_criu_prlimit
+    return
+  fi
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps.sh: CRIU $criu_min_version or newer is missing in $criu_dir; run as root to install it." >&2
     exit 1
@@ -166,19 +170,44 @@ install_criu() {
   rm -rf "$criu_dir.new"
   mkdir -p "$criu_dir.new"
   cp -a "$tmp/root/usr" "$criu_dir.new/"
-  cat >"$criu_dir.new/criu" <<WRAPPER
-#!/bin/sh
-# sid's criu with sid's loader and libraries (written by sbx's scripts/install-deps.sh)
-exec $criu_dir/usr/lib64/ld-linux-x86-64.so.2 --library-path $criu_dir/usr/lib/x86_64-linux-gnu $criu_dir/usr/sbin/criu "\$@"
-WRAPPER
-  chmod 755 "$criu_dir.new/criu"
   rm -rf "$criu_dir"
   mv "$criu_dir.new" "$criu_dir"
+  write_criu_wrapper
   if ! version_at_least "$(criu_version)" "$criu_min_version"; then
     echo "install-deps.sh: criu $(criu_version) in $criu_dir, $criu_min_version or newer needed" >&2
     exit 1
   fi
   echo "criu $(criu_version) in $criu_dir"
+}
+# The wrapper starts sid's criu with sid's loader and preloads criu-prlimit.so: CRIU reads the
+# rlimits of the processes it dumps with prlimit(), which for another user's process (a sandbox's
+# `user`) needs CAP_SYS_RESOURCE that root in a container often lacks; the library answers such a
+# read from the world-readable /proc/<pid>/limits instead (see scripts/lib/criu-prlimit.c).
+criu_prlimit_source="$(cd "$(dirname "$0")" && pwd)/lib/criu-prlimit.c"
+write_criu_wrapper() {
+  mkdir -p "$criu_dir/lib"
+  gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$criu_dir/lib/criu-prlimit.so.new" "$criu_prlimit_source"
+  mv "$criu_dir/lib/criu-prlimit.so.new" "$criu_dir/lib/criu-prlimit.so"
+  cp "$criu_prlimit_source" "$criu_dir/lib/criu-prlimit.c"
+  cat >"$criu_dir/criu.new" <<WRAPPER
+#!/bin/sh
+# sid's criu with sid's loader and libraries, and sbx's criu-prlimit.so (written by sbx's scripts/install-deps.sh)
+exec $criu_dir/usr/lib64/ld-linux-x86-64.so.2 --library-path $criu_dir/usr/lib/x86_64-linux-gnu --preload $criu_dir/lib/criu-prlimit.so $criu_dir/usr/sbin/criu "\$@"
+WRAPPER
+  chmod 755 "$criu_dir/criu.new"
+  mv "$criu_dir/criu.new" "$criu_dir/criu"
+}
+# an installed criu without the library, or with an older one: (re)build it and the wrapper
+install_criu_prlimit() {
+  if grep -q -- '--preload' "$criu_dir/criu" && cmp -s "$criu_prlimit_source" "$criu_dir/lib/criu-prlimit.c"; then
+    return
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: $criu_dir/criu lacks sbx's criu-prlimit.so; run as root to build it." >&2
+    exit 1
+  fi
+  echo "building: $criu_dir/lib/criu-prlimit.so"
+  write_criu_wrapper
 }
 case "$purpose" in orchestrator | up | test) install_criu ;; esac
 

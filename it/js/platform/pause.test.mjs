@@ -28,15 +28,13 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
 const COUNTER = `sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'`
 
 /**
- * Starts the memory server and the counter; returns the server's first answer. They run as root:
- * CRIU (runc's checkpoint) must read the rlimits of every process it saves, which for another
- * user's process takes CAP_SYS_RESOURCE, and the containers these tests run in lack it (their
- * bounding set drops it); on a normal host the default user works the same.
+ * Starts the memory server and the counter as the sandbox's default user, as an SDK user's
+ * commands run; returns the server's first answer.
  */
 async function startServers(sandbox) {
   await sandbox.files.write('/home/user/memory_server.py', MEMORY_SERVER)
-  const server = await sandbox.commands.run('python3 /home/user/memory_server.py', { background: true, user: 'root' })
-  const counter = await sandbox.commands.run(COUNTER, { background: true, user: 'root' })
+  const server = await sandbox.commands.run('python3 /home/user/memory_server.py', { background: true })
+  const counter = await sandbox.commands.run(COUNTER, { background: true })
   const first = await ask(sandbox, { timeoutMs: 30_000 })
   return { server, counter, first }
 }

@@ -198,7 +198,8 @@ public final class RuncRuntime implements SandboxRuntime {
                 + " failed (exit "
                 + exitCode
                 + "): "
-                + runcLogErrors(log));
+                + runcLogErrors(log)
+                + (image == null ? "" : criuErrors(dir.resolve("criu-restore/restore.log"))));
       }
       // runc run -d returns once the container's process runs: no runc state needed
       int pid = Integer.parseInt(Files.readString(pidFile).strip());
@@ -246,8 +247,11 @@ public final class RuncRuntime implements SandboxRuntime {
 
   /**
    * {@code runc checkpoint} through CRIU (the container's stdio is /dev/null, its network namespace
-   * external; established TCP connections are closed on restore). If it fails or times out and the
-   * container is left frozen, it is thawed ({@code runc resume}).
+   * external; established TCP connections are closed on restore). runc has CRIU freeze the
+   * container's cgroup before it seizes the processes; a process that stays in uninterruptible
+   * sleep (state D, e.g. waiting on a disk) cannot be seized, and such a dump is tried once more
+   * after {@link #UNSEIZABLE_RETRY_DELAY}. If it fails or times out, a container left frozen is
+   * thawed ({@code runc resume}) so that it runs on, and the exception says CRIU's errors.
    */
   @Override
   public void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout) {
@@ -259,9 +263,69 @@ public final class RuncRuntime implements SandboxRuntime {
     }
     Path dir = sandboxDir(sandboxId);
     Path work = dir.resolve("criu-dump");
-    HostCommand.Result result;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      HostCommand.Result result =
+          checkpointOnce(
+              sandboxId,
+              dir,
+              work,
+              imageDir,
+              attempt > 1,
+              leaveRunning,
+              Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L)));
+      if (result.succeeded()) {
+        return;
+      }
+      runc.state(sandboxId)
+          .filter(state -> state.state() == SandboxState.PAUSED)
+          .ifPresent(frozen -> runc.run("resume", containerId(sandboxId)));
+      String errors = criuErrors(work.resolve("dump.log"));
+      boolean unseizable = errors.contains("Unseizable");
+      long left = deadline - System.nanoTime();
+      if (attempt == 1 && unseizable && left > 2 * UNSEIZABLE_RETRY_DELAY.toNanos()) {
+        LOG.log(
+            System.Logger.Level.INFO,
+            "checkpoint of {0}: a process could not be seized, trying again: {1}",
+            containerId(sandboxId),
+            errors);
+        sleep(UNSEIZABLE_RETRY_DELAY);
+        continue;
+      }
+      throw new SandboxRuntimeException(
+          "runc checkpoint "
+              + containerId(sandboxId)
+              + " failed"
+              + (attempt > 1 ? " twice" : "")
+              + (unseizable
+                  ? " (a process stayed in uninterruptible sleep, state D; the sandbox runs on)"
+                  : "")
+              + ": "
+              + result.error()
+              + errors
+              + (errors.contains("Can't get rlimit")
+                  ? " (CRIU needs CAP_SYS_RESOURCE or sbx's criu-prlimit.so:"
+                      + " run scripts/install-deps.sh orchestrator)"
+                  : ""));
+    }
+  }
+
+  /** How long a dump that met a process in state D waits before its second try. */
+  static final Duration UNSEIZABLE_RETRY_DELAY = Duration.ofSeconds(1);
+
+  private HostCommand.Result checkpointOnce(
+      String sandboxId,
+      Path dir,
+      Path work,
+      Path imageDir,
+      boolean again,
+      boolean leaveRunning,
+      Duration timeout) {
     try {
       Files.createDirectories(imageDir.getParent());
+      if (again) {
+        DirectoryTree.delete(imageDir); // the failed try's images
+      }
       Files.createDirectory(imageDir);
       DirectoryTree.delete(work);
       List<String> args = new ArrayList<>(List.of("checkpoint"));
@@ -270,25 +334,22 @@ public final class RuncRuntime implements SandboxRuntime {
         args.add("--leave-running");
       }
       args.add(containerId(sandboxId));
-      result =
-          HostCommand.run(
-              criuCommand(args.toArray(String[]::new)),
-              timeout,
-              Map.of("CRIU_CONFIG_FILE", criuConfig(dir).toString()));
+      return HostCommand.run(
+          criuCommand(args.toArray(String[]::new)),
+          timeout,
+          Map.of("CRIU_CONFIG_FILE", criuConfig(dir).toString()));
     } catch (IOException e) {
       throw new SandboxRuntimeException(
           "cannot checkpoint " + containerId(sandboxId) + ": " + e, e);
     }
-    if (!result.succeeded()) {
-      runc.state(sandboxId)
-          .filter(state -> state.state() == SandboxState.PAUSED)
-          .ifPresent(frozen -> runc.run("resume", containerId(sandboxId)));
-      throw new SandboxRuntimeException(
-          "runc checkpoint "
-              + containerId(sandboxId)
-              + " failed: "
-              + result.error()
-              + criuErrors(work.resolve("dump.log")));
+  }
+
+  private static void sleep(Duration delay) {
+    try {
+      Thread.sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SandboxRuntimeException("interrupted while checkpointing", e);
     }
   }
 

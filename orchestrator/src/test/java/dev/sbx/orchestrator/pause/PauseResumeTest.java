@@ -228,13 +228,21 @@ class PauseResumeTest {
 
   /** Counts, pauses with memory, resumes: the counter goes on from where it was. */
   private void memoryKept(boolean gvisor) throws Exception {
+    memoryKept(gvisor, COUNTER, "0");
+  }
+
+  /**
+   * {@link #memoryKept(boolean)} with the counter started by {@code counter}, running as the uid
+   * {@code owner} (it owns each new {@code /tmp/count}, also after the resume).
+   */
+  private void memoryKept(boolean gvisor, String counter, String owner) throws Exception {
     Orchestrator orchestrator = start(config(gvisor, 0));
     String id = "q" + (gvisor ? "g" : "c") + ProcessHandle.current().pid();
     withStubs(
         orchestrator,
         sandboxes -> {
           create(sandboxes, id);
-          sh(orchestrator, id, "echo kept > /home-file; " + COUNTER);
+          sh(orchestrator, id, "echo kept > /home-file; " + counter);
           await(() -> count(orchestrator, id) > 3);
           PausedSandbox paused = pause(sandboxes, id, true);
           assertThat(paused.getMemoryKept()).isTrue();
@@ -257,6 +265,7 @@ class PauseResumeTest {
           int after = count(orchestrator, id);
           assertThat(after).isGreaterThanOrEqualTo(before);
           await(() -> count(orchestrator, id) > after + 3);
+          assertThat(sh(orchestrator, id, "stat -c %u /tmp/count")).isEqualTo(owner);
           assertThat(sh(orchestrator, id, "cat /home-file")).isEqualTo("kept");
           assertThat(sh(orchestrator, id, "hostname")).isEqualTo(id);
           // resuming what is no longer paused: NOT_FOUND
@@ -274,6 +283,17 @@ class PauseResumeTest {
         .as("CRIU 4.2+ at /opt/sbx-criu/criu (scripts/install-deps.sh orchestrator)")
         .isTrue();
     memoryKept(false);
+  }
+
+  /**
+   * The counter runs as the template's default user (uid 1000), as an SDK user's commands do: CRIU
+   * reads and restores the rlimits of a process of another user, which the kernel allows only with
+   * CAP_SYS_RESOURCE (that hosts in containers often lack).
+   */
+  @Test
+  void runcPauseWithMemoryKeepsTheDefaultUsersCounterGoing() throws Exception {
+    assertThat(new RuncRuntime(runc()).canCheckpoint()).isTrue();
+    memoryKept(false, "su -s /bin/sh user -c '" + COUNTER + "'", "1000");
   }
 
   /**

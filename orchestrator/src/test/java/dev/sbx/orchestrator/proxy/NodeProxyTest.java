@@ -170,10 +170,14 @@ class NodeProxyTest {
   }
 
   private static Answer send(RequestOptions options, @Nullable String body) throws Exception {
+    return send(client, options, body);
+  }
+
+  private static Answer send(HttpClient via, RequestOptions options, @Nullable String body)
+      throws Exception {
     return onLoop(
         () ->
-            client
-                .request(options)
+            via.request(options)
                 .compose(request -> body == null ? request.send() : request.send(body))
                 .compose(
                     response ->
@@ -226,6 +230,83 @@ class NodeProxyTest {
   private static int freePort() throws Exception {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
+    }
+  }
+
+  /** Reads one request head (up to the blank line) from {@code in}. */
+  private static String readHead(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new java.io.EOFException("closed after " + head);
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  /**
+   * A keep-alive connection the upstream dropped without the proxy seeing it (a sandbox paused
+   * through CRIU, resumed at the same address): the next request on it is reset. A request without
+   * a body is sent once more on a new connection instead of answering a bare 502.
+   */
+  @Test
+  void aResetOfAReusedConnectionIsRetriedOnANewOne() throws Exception {
+    String sandbox = "sbxtstale1";
+    try (ServerSocket server = new ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+      ADDRESSES.put(sandbox, "127.0.0.1");
+      CompletableFuture<String> served =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  StringBuilder log = new StringBuilder();
+                  java.net.Socket first = server.accept();
+                  log.append(readHead(first.getInputStream()).lines().findFirst().orElseThrow());
+                  first
+                      .getOutputStream()
+                      .write(
+                          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                              .getBytes(StandardCharsets.US_ASCII));
+                  // the second request arrives on the kept connection: reset it unanswered
+                  log.append(" | ")
+                      .append(readHead(first.getInputStream()).lines().findFirst().orElseThrow());
+                  first.setSoLinger(true, 0);
+                  first.close();
+                  try (java.net.Socket second = server.accept()) {
+                    log.append(" | ")
+                        .append(
+                            readHead(second.getInputStream()).lines().findFirst().orElseThrow());
+                    second
+                        .getOutputStream()
+                        .write(
+                            "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecond"
+                                .getBytes(StandardCharsets.US_ASCII));
+                    second.getOutputStream().flush();
+                    second.getInputStream().read();
+                  }
+                  return log.toString();
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+      String host = server.getLocalPort() + "-" + sandbox + ".sbx.test";
+      // one connection to the proxy: both requests go through the same event loop's pool
+      HttpClient single =
+          vertx.createHttpClient(
+              new io.vertx.core.http.HttpClientOptions().setKeepAlive(true),
+              new io.vertx.core.http.PoolOptions().setHttp1MaxSize(1));
+      Answer first = send(single, viaProxy(HttpMethod.GET, host, "/one"), null);
+      assertThat(first.status()).isEqualTo(200);
+      assertThat(first.body()).isEqualTo("first");
+      Answer second = send(single, viaProxy(HttpMethod.GET, host, "/two"), null);
+      await(single.close());
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.body()).isEqualTo("second");
+      assertThat(served.get(30, TimeUnit.SECONDS))
+          .isEqualTo("GET /one HTTP/1.1 | GET /two HTTP/1.1 | GET /two HTTP/1.1");
+    } finally {
+      ADDRESSES.remove(sandbox);
     }
   }
 

@@ -16,6 +16,8 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -29,13 +31,16 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SocketAddress;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +108,10 @@ public final class ForwardingProxy implements AutoCloseable {
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final List<String> deployments = new CopyOnWriteArrayList<>();
   private final HttpClient client;
+  // the upstream connections that carried a request already: a failure on one of those may be a
+  // stale keep-alive connection (weak: the pool drops closed ones)
+  private final Set<HttpConnection> usedConnections =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
   private final ForwardingSettings settings;
   private final Router router;
   private final ExchangeListener listener;
@@ -265,6 +274,8 @@ public final class ForwardingProxy implements AutoCloseable {
     // the target came from the router, not from the request: the next hop learns it by headers
     boolean targetNamedByRouter;
     @Nullable HttpClientRequest upstream;
+    // times sent again after a reused connection failed (see retryOnFreshConnection)
+    int retries;
     // the sandbox whose connection count this exchange holds until it is reported
     @Nullable String counted;
     boolean reported;
@@ -423,7 +434,8 @@ public final class ForwardingProxy implements AutoCloseable {
               // from logging a connection closed under a finished or tunnelled request
               upstream.exceptionHandler(
                   failure -> LOG.debug("upstream {}: {}", request.uri(), failure.toString()));
-              forward(tracked, upstream, route, hasBody);
+              boolean reused = !usedConnections.add(upstream.connection());
+              forward(tracked, route, upstream, hasBody, reused);
             });
   }
 
@@ -445,7 +457,11 @@ public final class ForwardingProxy implements AutoCloseable {
   }
 
   private void forward(
-      Tracked tracked, HttpClientRequest upstream, Route.Upstream route, boolean hasBody) {
+      Tracked tracked,
+      Route.Upstream route,
+      HttpClientRequest upstream,
+      boolean hasBody,
+      boolean reused) {
     HttpServerRequest request = tracked.request;
     boolean upgrade = isUpgrade(request);
     copyEndToEnd(request.headers(), upstream.headers());
@@ -497,7 +513,10 @@ public final class ForwardingProxy implements AutoCloseable {
           .onComplete(
               answered -> {
                 if (answered.failed()) {
-                  sendUpstreamFailure(request, answered.cause());
+                  if (hasBody
+                      || !retryOnFreshConnection(tracked, route, reused, answered.cause())) {
+                    sendUpstreamFailure(request, answered.cause());
+                  }
                 } else if (answered.result().statusCode() == 101) {
                   tunnel(tracked, answered.result());
                 } else {
@@ -518,11 +537,41 @@ public final class ForwardingProxy implements AutoCloseable {
     answer.onComplete(
         answered -> {
           if (answered.failed()) {
-            sendUpstreamFailure(request, answered.cause());
+            if (hasBody || !retryOnFreshConnection(tracked, route, reused, answered.cause())) {
+              sendUpstreamFailure(request, answered.cause());
+            }
           } else {
             relayResponse(request, upstream, answered.result());
           }
         });
+  }
+
+  /**
+   * A pooled keep-alive connection can be dead without the pool knowing: the upstream went away
+   * behind a firewall that dropped its FIN (a sandbox paused through CRIU, whose network lock holds
+   * while its processes die) or was replaced by another at the same address. A request without a
+   * body that failed on such a reused connection before any answer is sent again (the one that
+   * failed is closed; the pool may hand out another stale one, which fails as fast, until it dials
+   * a new connection, where a failure is final; at most {@link #MAX_STALE_RETRIES} times); anything
+   * else is answered as a failure.
+   */
+  static final int MAX_STALE_RETRIES = 8;
+
+  private boolean retryOnFreshConnection(
+      Tracked tracked, Route.Upstream route, boolean reused, Throwable failure) {
+    HttpServerResponse response = tracked.request.response();
+    if (!reused
+        || tracked.retries >= MAX_STALE_RETRIES
+        || response.headWritten()
+        || response.closed()
+        || !(failure instanceof IOException || failure instanceof HttpClosedException)) {
+      return false;
+    }
+    tracked.retries++;
+    tracked.upstream = null;
+    LOG.debug("reused connection failed for {}, sending again: {}", tracked.request.uri(), failure);
+    dialAndForward(tracked, route, false);
+    return true;
   }
 
   private static void relayResponse(
