@@ -31,6 +31,29 @@ http() {
   exec 3<&- 3>&-
 }
 
+# connect_stream PORT PATH JSON: one Connect server-streaming call (application/connect+json) to
+# 127.0.0.1:PORT: the request as one 5-byte envelope (flags 0, big-endian length) and JSON, then
+# the answer read to its end (the stream's end message); sets HTTP_STATUS as http does.
+connect_stream() {
+  local port=$1 path=$2 json=$3 n envelope
+  n=${#json}
+  HTTP_STATUS=000
+  printf -v envelope '\\x00\\x%02x\\x%02x\\x%02x\\x%02x' \
+    $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255))
+  { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 0
+  {
+    printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/connect+json\r\nContent-Length: %d\r\n\r\n' \
+      "$path" $((n + 5))
+    printf "$envelope"
+    printf '%s' "$json"
+  } >&3 2>/dev/null || true
+  IFS=' ' read -r -t 10 _ HTTP_STATUS _ <&3 || true
+  HTTP_STATUS=${HTTP_STATUS:-000}
+  # the rest (headers, chunked envelopes) up to the end of the stream; NUL bytes are dropped
+  while IFS= read -r -t 10 _ <&3; do :; done 2>/dev/null || true
+  exec 3<&- 3>&-
+}
+
 # wait_health PORT TIMEOUT_MS: polls GET /health every ~2 ms until it answers 204; fails after
 # TIMEOUT_MS.
 wait_health() {

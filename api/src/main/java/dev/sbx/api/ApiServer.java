@@ -192,6 +192,14 @@ public final class ApiServer implements AutoCloseable {
     return nodes.dropExpired(asOf);
   }
 
+  /**
+   * Whether every configured node has answered a check at least once, its templates registered (the
+   * first check at start can miss its deadline on a busy host; the next comes an interval later).
+   */
+  public boolean nodesSeen() {
+    return nodes.allSeen();
+  }
+
   private Router router() {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));

@@ -41,10 +41,15 @@ class ApiServerTest {
   private String key;
 
   private void start(TeamLimits limits) throws Exception {
+    start(limits, false);
+  }
+
+  private void start(TeamLimits limits, boolean node2DownAtStart) throws Exception {
     node1 = new FakeOrchestrator("node1-" + System.nanoTime());
     node2 = new FakeOrchestrator("node2-" + System.nanoTime());
     closeables.add(node1);
     closeables.add(node2);
+    node2.down = node2DownAtStart;
     catalog = new InMemoryCatalog();
     List<NodeAddress> nodes =
         List.of(
@@ -726,6 +731,23 @@ class ApiServerTest {
     assertError(authed("GET", "/sandboxes/" + id, null), 404, "Sandbox");
     assertThat(api.store().sandbox(id).orElseThrow().endReason())
         .isEqualTo("sandbox gone from its node");
+  }
+
+  @Test
+  void nodesAreSeenOnlyOnceEachAnsweredACheck() throws Exception {
+    start(LIMITS, true);
+    assertThat(api.nodesSeen()).as("node2 missed the first check").isFalse();
+    api.checkNodes();
+    assertThat(api.nodesSeen()).isFalse();
+    node2.templates = List.of("only-on-node2");
+    node2.down = false;
+    api.checkNodes();
+    assertThat(api.nodesSeen()).isTrue();
+    assertThat(api.store().template("only-on-node2")).as("registered by that check").isPresent();
+    // seen once stays seen: a node going down later is a health matter, not start-up readiness
+    node2.down = true;
+    api.checkNodes();
+    assertThat(api.nodesSeen()).isTrue();
   }
 
   @Test

@@ -23,6 +23,8 @@ import dev.sbx.proto.orchestrator.NodeInfoRequest;
 import dev.sbx.proto.orchestrator.NodeServiceGrpc;
 import dev.sbx.proto.orchestrator.Sandbox;
 import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
+import dev.sbx.proto.process.ListRequest;
+import dev.sbx.proto.process.ListResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -215,6 +217,14 @@ class WarmPoolTest {
             .header("X-Access-Token", "warm-token")
             .timeout(WITHIN)
             .build()) {
+      // the warm-up command the pool ran through envd left no process the user could see
+      assertThat(
+              envd.unary(
+                      "process.Process/List",
+                      ListRequest.getDefaultInstance(),
+                      ListResponse.getDefaultInstance())
+                  .getProcessesList())
+          .isEmpty();
       assertThat(
               OrchestratorTest.run(
                   envd,

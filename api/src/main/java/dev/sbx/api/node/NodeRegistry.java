@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +75,10 @@ public final class NodeRegistry implements AutoCloseable {
         @Override
         public void nodeLost(Node node) {}
       };
+
+  /** Ids of the nodes that answered a check at least once, their templates registered. */
+  private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofVirtual().name("sbx-api-nodes").factory());
@@ -246,7 +252,16 @@ public final class NodeRegistry implements AutoCloseable {
     node.healthy(info, now);
     store.putNode(record(node, true, now));
     registerTemplates(info, now);
+    seen.add(node.id());
     listener.nodeChecked(node, sandboxes, listedAt);
+  }
+
+  /**
+   * Whether every configured node has answered a check at least once (its templates are then in the
+   * store): a server that starts its nodes itself is ready for creates only then.
+   */
+  public boolean allSeen() {
+    return seen.containsAll(nodes.keySet());
   }
 
   private static NodeRecord record(Node node, boolean healthy, @Nullable Instant seen) {

@@ -10,9 +10,11 @@ import dev.sbx.proxy.ClientProxySettings;
 import dev.sbx.proxy.catalog.InMemoryCatalog;
 import dev.sbx.proxy.forward.ForwardingSettings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -96,7 +98,19 @@ public final class SingleNodeServer implements AutoCloseable {
     this.bindHost = bindHost;
   }
 
-  /** Starts the orchestrator, then the API (which checks the node once), then the proxy. */
+  /** How long {@link #start} waits for the API to see its node once. */
+  static final Duration NODE_SEEN_TIMEOUT = Duration.ofMinutes(2);
+
+  private static final Duration NODE_CHECK_RETRY = Duration.ofMillis(100);
+
+  /**
+   * Starts the orchestrator, then the API (which checks the node once), then the proxy; returns
+   * only once the API has seen the node and registered its templates (checked again every 100 ms
+   * when the first check missed its deadline, as it can on a busy host), so that a create right
+   * after the start finds its template.
+   *
+   * @throws IllegalStateException if the API does not see the node within two minutes
+   */
   public static SingleNodeServer start(Settings settings) {
     Orchestrator orchestrator = Orchestrator.start(settings.orchestrator());
     InMemoryCatalog catalog = new InMemoryCatalog();
@@ -114,6 +128,7 @@ public final class SingleNodeServer implements AutoCloseable {
               .withPostgres(settings.postgres())
               .withAdminToken(settings.adminToken());
       api = ApiServer.start(apiConfig, catalog);
+      awaitSeen(api::nodesSeen, api::checkNodes, NODE_SEEN_TIMEOUT, NODE_CHECK_RETRY);
       ClientProxy proxy =
           ClientProxy.start(clientProxySettings(settings), catalog, api.sandboxResumer());
       return new SingleNodeServer(orchestrator, catalog, api, proxy, local);
@@ -132,6 +147,28 @@ public final class SingleNodeServer implements AutoCloseable {
     return ClientProxySettings.defaults(
             settings.bindHost(), settings.proxyPort(), settings.proxyHealthPort())
         .withMaxConnectionsPerSandbox(settings.proxyMaxConnectionsPerSandbox());
+  }
+
+  /**
+   * Runs {@code check} every {@code retry} until {@code seen} holds.
+   *
+   * @throws IllegalStateException if it does not within {@code timeout}
+   */
+  static void awaitSeen(BooleanSupplier seen, Runnable check, Duration timeout, Duration retry) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!seen.getAsBoolean()) {
+      if (System.nanoTime() - deadline >= 0) {
+        throw new IllegalStateException(
+            "the API did not reach the node (its templates unknown) within " + timeout);
+      }
+      try {
+        Thread.sleep(retry);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the node", e);
+      }
+      check.run();
+    }
   }
 
   /** Where the parts of this JVM reach each other: the bind address, or loopback for "any". */

@@ -1,6 +1,9 @@
 package dev.sbx.orchestrator.lifecycle;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,8 +20,8 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The orchestrator's side of envd's internal routes: waits for {@code GET /health} to answer 204
- * and sends {@code POST /init}.
+ * The orchestrator's side of envd's internal routes: waits for {@code GET /health} to answer 204,
+ * sends {@code POST /init}, and runs a warm sandbox's warm-up command ({@link #warmUpCommand}).
  *
  * <p>Each request is one HTTP/1.1 exchange on a socket of its own ({@code Connection: close}),
  * written and read by the calling thread: no client library, no selector or executor thread between
@@ -37,6 +40,15 @@ final class EnvdClient implements AutoCloseable {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
   private static final int MAX_ANSWER_BYTES = 64 * 1024;
+
+  /**
+   * The {@code process.Process/Start} request of the warm-up command (Connect JSON): {@code true}
+   * through {@code /bin/sh}, no stdin, no tag; it prints nothing and leaves nothing behind.
+   */
+  static final String WARM_UP_START =
+      "{\"process\":{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"true\"]},\"stdin\":false}";
+
+  private static final int END_STREAM_FLAG = 0x02;
 
   /** One answer: the status code and the body as text. */
   record Answer(int status, String body) {}
@@ -122,6 +134,137 @@ final class EnvdClient implements AutoCloseable {
     postInit(address, body.toString(), timeout, null);
   }
 
+  /**
+   * Runs one short command through envd's {@code process.Process/Start} (a Connect server stream,
+   * {@code application/connect+json}) and reads the stream to its end message; sent to a warm
+   * sandbox after {@link #warmUp}, before it joins its pool. envd then has loaded, linked and run
+   * its process path (Connect framing, the user lookup, the fork of {@code envd-exec}, the output
+   * pumps, the exit watch) once, so that the first command of the user who claims the sandbox does
+   * not pay for it. The command runs as envd's fallback user (root: no {@code /init} has named a
+   * user yet) and is gone when the stream ends: {@code List} shows only running processes.
+   *
+   * @throws EnvdException if envd does not answer, answers with an error, or the command does not
+   *     exit with 0 within {@code timeout}
+   */
+  void warmUpCommand(String address, Duration timeout) {
+    try {
+      runCommand(address, ENVD_PORT, WARM_UP_START, System.nanoTime() + timeout.toNanos());
+    } catch (IOException e) {
+      throw new EnvdException("envd at " + address + ": warm-up command failed: " + e, e);
+    }
+  }
+
+  /**
+   * Sends {@code startJson} to {@code process.Process/Start} on {@code host:port}, reads the whole
+   * stream and checks it: status 200, an {@code end} event with exit code 0, an end message without
+   * error. {@code Connect-Timeout-Ms} (the process's lifetime in envd) is the time left until
+   * {@code deadline}.
+   */
+  static void runCommand(String host, int port, String startJson, long deadline)
+      throws IOException {
+    byte[] json = startJson.getBytes(StandardCharsets.UTF_8);
+    byte[] body = new byte[5 + json.length];
+    body[0] = 0;
+    body[1] = (byte) (json.length >>> 24);
+    body[2] = (byte) (json.length >>> 16);
+    body[3] = (byte) (json.length >>> 8);
+    body[4] = (byte) json.length;
+    System.arraycopy(json, 0, body, 5, json.length);
+    long timeoutMs = Math.max(1, Duration.ofNanos(deadline - System.nanoTime()).toMillis());
+    String head =
+        "POST /process.Process/Start HTTP/1.1\r\nHost: "
+            + host
+            + ':'
+            + port
+            + "\r\nConnection: close\r\nContent-Type: application/connect+json"
+            + "\r\nConnect-Protocol-Version: 1\r\nConnect-Timeout-Ms: "
+            + timeoutMs
+            + "\r\nContent-Length: "
+            + body.length
+            + "\r\n\r\n";
+    RawAnswer answer;
+    try (Socket socket = new Socket()) {
+      socket.setTcpNoDelay(true);
+      socket.connect(new InetSocketAddress(host, port), timeoutMillis(deadline, CONNECT_TIMEOUT));
+      socket.setSoTimeout(timeoutMillis(deadline, REQUEST_TIMEOUT));
+      OutputStream out = socket.getOutputStream();
+      byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
+      byte[] request = new byte[headBytes.length + body.length];
+      System.arraycopy(headBytes, 0, request, 0, headBytes.length);
+      System.arraycopy(body, 0, request, headBytes.length, body.length);
+      out.write(request);
+      out.flush();
+      answer = readRawAnswer(new BufferedInputStream(socket.getInputStream(), 1024));
+    }
+    if (answer.status() != 200) {
+      throw new IOException(
+          "process.Process/Start answered "
+              + answer.status()
+              + " "
+              + new String(answer.body(), StandardCharsets.UTF_8));
+    }
+    checkStream(answer.body());
+  }
+
+  /** Checks a Connect stream of {@code StartResponse}s (envelopes) as {@link #runCommand} says. */
+  static void checkStream(byte[] stream) throws IOException {
+    @Nullable Integer exitCode = null;
+    int at = 0;
+    while (at < stream.length) {
+      if (stream.length - at < 5) {
+        throw new IOException("truncated Connect envelope at byte " + at);
+      }
+      int flags = stream[at] & 0xff;
+      int length =
+          ((stream[at + 1] & 0xff) << 24)
+              | ((stream[at + 2] & 0xff) << 16)
+              | ((stream[at + 3] & 0xff) << 8)
+              | (stream[at + 4] & 0xff);
+      if (length < 0 || length > stream.length - at - 5) {
+        throw new IOException("truncated Connect envelope at byte " + at);
+      }
+      String text = new String(stream, at + 5, length, StandardCharsets.UTF_8);
+      at += 5 + length;
+      JsonObject message = parseObject(text);
+      if ((flags & END_STREAM_FLAG) != 0) {
+        if (message.has("error")) {
+          throw new IOException("process.Process/Start failed: " + message.get("error"));
+        }
+        if (at != stream.length) {
+          throw new IOException("data after the Connect end message");
+        }
+        if (exitCode == null) {
+          throw new IOException("the stream ended without the process's end event");
+        }
+        if (exitCode != 0) {
+          throw new IOException("the command exited with " + exitCode);
+        }
+        return;
+      }
+      JsonElement end =
+          message.has("event") && message.get("event").isJsonObject()
+              ? message.getAsJsonObject("event").get("end")
+              : null;
+      if (end != null && end.isJsonObject()) {
+        JsonElement code = end.getAsJsonObject().get("exitCode");
+        exitCode = code == null ? 0 : code.getAsInt(); // proto3 JSON leaves out a 0
+      }
+    }
+    throw new IOException("the stream ended without a Connect end message");
+  }
+
+  private static JsonObject parseObject(String text) throws IOException {
+    try {
+      JsonElement element = JsonParser.parseString(text);
+      if (!element.isJsonObject()) {
+        throw new IOException("a Connect message that is no JSON object: " + text);
+      }
+      return element.getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException | NumberFormatException e) {
+      throw new IOException("a Connect message that is no valid JSON: " + text, e);
+    }
+  }
+
   private void postInit(
       String address, String body, Duration timeout, @Nullable String currentToken) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -195,6 +338,14 @@ final class EnvdClient implements AutoCloseable {
 
   /** Reads a status line, headers and the body (by length, chunked, or to the end). */
   static Answer readAnswer(InputStream in) throws IOException {
+    RawAnswer raw = readRawAnswer(in);
+    return new Answer(raw.status(), new String(raw.body(), StandardCharsets.UTF_8));
+  }
+
+  /** An answer with its body as bytes. */
+  private record RawAnswer(int status, byte[] body) {}
+
+  private static RawAnswer readRawAnswer(InputStream in) throws IOException {
     String statusLine = readLine(in);
     String[] parts = statusLine.split(" ", 3);
     if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
@@ -227,7 +378,7 @@ final class EnvdClient implements AutoCloseable {
       }
     }
     if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
-      return new Answer(status, "");
+      return new RawAnswer(status, new byte[0]);
     }
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     if (chunked) {
@@ -259,7 +410,7 @@ final class EnvdClient implements AutoCloseable {
     } else {
       body.write(in.readNBytes(MAX_ANSWER_BYTES));
     }
-    return new Answer(status, body.toString(StandardCharsets.UTF_8));
+    return new RawAnswer(status, body.toByteArray());
   }
 
   /** A line up to CRLF (or LF), without it; the end of the stream before one is an error. */

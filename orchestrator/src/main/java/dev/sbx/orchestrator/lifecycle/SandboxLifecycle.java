@@ -542,6 +542,16 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       envd.awaitHealthy(slot.ip(), settings.healthTimeout());
       // envd runs its /init path once now, not when a create waits for it
       envd.warmUp(slot.ip(), clock.instant(), settings.healthTimeout());
+      // and its process path once (see EnvdClient.warmUpCommand), not on the user's first command;
+      // a failure here costs only that speed: the sandbox still joins the pool
+      try {
+        envd.warmUpCommand(slot.ip(), settings.healthTimeout());
+      } catch (EnvdException e) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "the warm-up command of warm sandbox " + containerId + " failed",
+            e);
+      }
       synchronized (lock) {
         if (closed) {
           throw new IllegalStateException("the node shut down");
