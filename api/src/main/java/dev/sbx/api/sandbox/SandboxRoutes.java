@@ -410,7 +410,7 @@ public final class SandboxRoutes {
   public Reply listSnapshots(RoutingContext ctx, Caller caller) {
     String sandboxId = query(ctx, "sandboxID");
     String name = query(ctx, "name");
-    int limit = intQuery(ctx, "limit", 100, 1, 100);
+    int limit = Queries.intQuery(ctx, "limit", 100, 1, 100);
     String token = query(ctx, "nextToken");
     Cursor cursor = null;
     if (token != null && !token.isEmpty()) {
@@ -501,8 +501,8 @@ public final class SandboxRoutes {
 
   public Reply metrics(RoutingContext ctx, Caller caller) {
     String id = id(ctx);
-    Long start = longQuery(ctx, "start");
-    Long end = longQuery(ctx, "end");
+    Long start = Queries.longQuery(ctx, "start");
+    Long end = Queries.longQuery(ctx, "end");
     SandboxRecord sandbox = lifecycle.running(caller, id);
     JsonObject sample = metrics.read(sandbox);
     long ts = sample.getLong("timestampUnix");
@@ -511,40 +511,6 @@ public final class SandboxRoutes {
       result.add(sample);
     }
     return Reply.json(200, result);
-  }
-
-  private static @Nullable Long longQuery(RoutingContext ctx, String name) {
-    String value = query(ctx, name);
-    if (value == null) {
-      return null;
-    }
-    try {
-      return Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      throw ApiException.validation(
-          "parameter \""
-              + name
-              + "\" in query has an error: value "
-              + value
-              + ": an invalid integer");
-    }
-  }
-
-  private static int intQuery(RoutingContext ctx, String name, int defaultValue, int min, int max) {
-    Long value = longQuery(ctx, name);
-    if (value == null) {
-      return defaultValue;
-    }
-    if (value < min || value > max) {
-      throw ApiException.validation(
-          "parameter \""
-              + name
-              + "\" in query has an error: number must be between "
-              + min
-              + " and "
-              + max);
-    }
-    return value.intValue();
   }
 
   // lists
@@ -630,7 +596,7 @@ public final class SandboxRoutes {
                 + " \"date-time\"");
       }
     }
-    int limit = intQuery(ctx, "limit", 100, 1, 100);
+    int limit = Queries.intQuery(ctx, "limit", 100, 1, 100);
     String templateFilter = query(ctx, "template");
     String templateId = null;
     boolean unknownTemplate = false;
