@@ -1,19 +1,17 @@
 package dev.sbx.api;
 
+import static dev.sbx.api.ApiTestClient.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sbx.api.ApiTestClient.Response;
 import dev.sbx.api.node.NodeAddress;
 import dev.sbx.api.store.TeamLimits;
 import dev.sbx.proxy.catalog.InMemoryCatalog;
 import io.grpc.Status;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,13 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
 class ApiServerTest {
   private static final TeamLimits LIMITS = new TeamLimits(5, 1, 8, 8192, 1000, 1000);
   @TempDir Path dir;
-  private final HttpClient http = HttpClient.newHttpClient();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private FakeOrchestrator node1;
   private FakeOrchestrator node2;
   private InMemoryCatalog catalog;
   private ApiServer api;
   private String key;
+  private ApiTestClient client;
 
   private void start(TeamLimits limits) throws Exception {
     start(limits, false);
@@ -64,6 +61,7 @@ class ApiServerTest {
             .withChannels(a -> (a.id().equals("node1") ? node1 : node2).channel());
     api = ApiServer.start(config, catalog);
     key = api.firstApiKey().orElseThrow();
+    client = new ApiTestClient(api.port(), key);
   }
 
   @AfterEach
@@ -76,53 +74,8 @@ class ApiServerTest {
     }
   }
 
-  record Response(int status, String body, HttpResponse<String> raw) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-
-    JsonArray array() {
-      return new JsonArray(body);
-    }
-
-    @Nullable String header(String name) {
-      return raw.headers().firstValue(name).orElse(null);
-    }
-  }
-
-  private Response call(String method, String path, @Nullable String body, String... headers)
-      throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    for (int i = 0; i < headers.length; i += 2) {
-      request.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    return new Response(response.statusCode(), response.body(), response);
-  }
-
-  private Response authed(String method, String path, @Nullable String body) throws Exception {
-    return call(method, path, body, "X-API-Key", key);
-  }
-
-  private static void assertError(Response r, int status, String messageStart) {
-    assertThat(r.status()).as(r.body()).isEqualTo(status);
-    JsonObject json = r.json();
-    assertThat(json.getInteger("code")).isEqualTo(status);
-    assertThat(json.getString("message")).startsWith(messageStart);
-  }
-
   private String create(String body) throws Exception {
-    Response r = authed("POST", "/sandboxes", body);
+    Response r = client.authed("POST", "/sandboxes", body);
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json().getString("sandboxID");
   }
@@ -131,7 +84,7 @@ class ApiServerTest {
   void createGetConnectKillV1() throws Exception {
     start(LIMITS);
     Response created =
-        authed(
+        client.authed(
             "POST",
             "/sandboxes",
             "{\"templateID\":\"base\",\"timeout\":300,\"secure\":true,\"allow_internet_access\":true,"
@@ -156,7 +109,7 @@ class ApiServerTest {
     assertThat(onNode.getEgress().getInternetAccess()).isTrue();
     assertThat(catalog.find(id).toCompletableFuture().get()).isPresent();
 
-    Response got = authed("GET", "/sandboxes/" + id, null);
+    Response got = client.authed("GET", "/sandboxes/" + id, null);
     assertThat(got.status()).isEqualTo(200);
     JsonObject detail = got.json();
     assertThat(detail.getString("state")).isEqualTo("running");
@@ -167,30 +120,35 @@ class ApiServerTest {
     assertThat(detail.getJsonObject("lifecycle").getString("onTimeout")).isEqualTo("kill");
 
     // the composite <id>-<clientID> form
-    assertThat(authed("GET", "/sandboxes/" + id + "-6532622b", null).status()).isEqualTo(200);
+    assertThat(client.authed("GET", "/sandboxes/" + id + "-6532622b", null).status())
+        .isEqualTo(200);
 
     // connect extends only
-    Response connected = authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":10}");
+    Response connected = client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":10}");
     assertThat(connected.status()).isEqualTo(200);
     assertThat(connected.json().getString("sandboxID")).isEqualTo(id);
-    assertThat(Instant.parse(authed("GET", "/sandboxes/" + id, null).json().getString("endAt")))
+    assertThat(
+            Instant.parse(client.authed("GET", "/sandboxes/" + id, null).json().getString("endAt")))
         .isEqualTo(endAt);
     // timeout may shorten
-    assertThat(authed("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":100}").status())
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":100}").status())
         .isEqualTo(204);
     Instant shortened =
-        Instant.parse(authed("GET", "/sandboxes/" + id, null).json().getString("endAt"));
+        Instant.parse(client.authed("GET", "/sandboxes/" + id, null).json().getString("endAt"));
     assertThat(shortened).isBefore(endAt);
     assertThat(owner.sandboxes.get(id).getEndTime().getSeconds())
         .isEqualTo(shortened.plusSeconds(30).getEpochSecond());
     // refresh extends by at least 15 s; v2 connect with {}
-    assertThat(authed("POST", "/sandboxes/" + id + "/refreshes", null).status()).isEqualTo(204);
-    assertThat(authed("POST", "/v2/sandboxes/" + id + "/connect", "{}").status()).isEqualTo(200);
-    assertThat(Instant.parse(authed("GET", "/sandboxes/" + id, null).json().getString("endAt")))
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/refreshes", null).status())
+        .isEqualTo(204);
+    assertThat(client.authed("POST", "/v2/sandboxes/" + id + "/connect", "{}").status())
+        .isEqualTo(200);
+    assertThat(
+            Instant.parse(client.authed("GET", "/sandboxes/" + id, null).json().getString("endAt")))
         .isAfter(shortened.plusSeconds(150));
 
     // metrics through the node proxy, with the envd token
-    Response metrics = authed("GET", "/sandboxes/" + id + "/metrics", null);
+    Response metrics = client.authed("GET", "/sandboxes/" + id + "/metrics", null);
     assertThat(metrics.status()).as(metrics.body()).isEqualTo(200);
     JsonObject sample = metrics.array().getJsonObject(0);
     assertThat(sample.getInteger("cpuCount")).isEqualTo(2);
@@ -200,29 +158,31 @@ class ApiServerTest {
 
     // resume of a running one is E2B's 409 (pause and resume: PauseApiTest)
     assertError(
-        authed("POST", "/sandboxes/" + id + "/resume", "{}"),
+        client.authed("POST", "/sandboxes/" + id + "/resume", "{}"),
         409,
         "Sandbox " + id + " is already running");
 
-    assertThat(authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
+    assertThat(client.authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
     assertThat(owner.sandboxes).doesNotContainKey(id);
     assertThat(catalog.find(id).toCompletableFuture().get()).isEmpty();
     assertError(
-        authed("DELETE", "/sandboxes/" + id, null), 404, "Sandbox \"" + id + "\" doesn't exist");
-    assertError(authed("GET", "/sandboxes/" + id, null), 404, "Sandbox \"" + id + "\"");
+        client.authed("DELETE", "/sandboxes/" + id, null),
+        404,
+        "Sandbox \"" + id + "\" doesn't exist");
+    assertError(client.authed("GET", "/sandboxes/" + id, null), 404, "Sandbox \"" + id + "\"");
     assertError(
-        authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":10}"), 404, "Sandbox");
-    assertError(authed("POST", "/sandboxes/" + id + "/resume", "{}"), 404, "Sandbox");
+        client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":10}"), 404, "Sandbox");
+    assertError(client.authed("POST", "/sandboxes/" + id + "/resume", "{}"), 404, "Sandbox");
 
     // the lifecycle log stays
-    Response logs = authed("GET", "/sandboxes/" + id + "/logs", null);
+    Response logs = client.authed("GET", "/sandboxes/" + id + "/logs", null);
     assertThat(logs.status()).isEqualTo(200);
     assertThat(
             logs.json().getJsonArray("logEntries").stream()
                 .map(e -> ((JsonObject) e).getString("message")))
         .contains("Sandbox created", "Sandbox killed");
     Response logsV2 =
-        authed("GET", "/v2/sandboxes/" + id + "/logs?direction=backward&limit=1", null);
+        client.authed("GET", "/v2/sandboxes/" + id + "/logs?direction=backward&limit=1", null);
     assertThat(logsV2.json().getJsonArray("logs").getJsonObject(0).getString("message"))
         .isEqualTo("Sandbox killed");
   }
@@ -231,7 +191,8 @@ class ApiServerTest {
   void logsMergeLifecycleEventsWithEnvdsLogByTime() throws Exception {
     start(LIMITS);
     Response created =
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":300,\"secure\":true}");
+        client.authed(
+            "POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":300,\"secure\":true}");
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     String id = created.json().getString("sandboxID");
     FakeOrchestrator owner = node1.sandboxes.containsKey(id) ? node1 : node2;
@@ -246,7 +207,7 @@ class ApiServerTest {
                     .add(envdLine(base.plusSeconds(2), "warn", "disk almost full")))
             .encode();
 
-    Response v1 = authed("GET", "/sandboxes/" + id + "/logs", null);
+    Response v1 = client.authed("GET", "/sandboxes/" + id + "/logs", null);
     assertThat(v1.status()).as(v1.body()).isEqualTo(200);
     assertThat(owner.lastLogsToken).isEqualTo(created.json().getString("envdAccessToken"));
     JsonArray entries = v1.json().getJsonArray("logEntries");
@@ -271,11 +232,12 @@ class ApiServerTest {
 
     // v1 paging: oldest first from start (ms), at most limit
     long startMs = base.plusMillis(1500).toEpochMilli();
-    assertThat(messages(authed("GET", "/sandboxes/" + id + "/logs?start=" + startMs, null)))
+    assertThat(messages(client.authed("GET", "/sandboxes/" + id + "/logs?start=" + startMs, null)))
         .containsExactly("disk almost full");
-    assertThat(messages(authed("GET", "/sandboxes/" + id + "/logs?limit=2", null)))
+    assertThat(messages(client.authed("GET", "/sandboxes/" + id + "/logs?limit=2", null)))
         .containsExactly("envd started", "Sandbox created");
-    assertThat(messages(authed("GET", "/sandboxes/" + id + "/logs?limit=0", null))).isEmpty();
+    assertThat(messages(client.authed("GET", "/sandboxes/" + id + "/logs?limit=0", null)))
+        .isEmpty();
 
     // v2: direction, cursor, level, search
     assertThat(v2Messages(id, "direction=backward&limit=2"))
@@ -297,7 +259,7 @@ class ApiServerTest {
         .containsExactly("envd's log could not be read: envd's answer is malformed");
 
     // killed: envd is not asked, the lifecycle log stays
-    assertThat(authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
+    assertThat(client.authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
     owner.lastLogsToken = null;
     assertThat(v2Messages(id, "direction=backward&limit=1")).containsExactly("Sandbox killed");
     assertThat(owner.lastLogsToken).isNull();
@@ -327,7 +289,7 @@ class ApiServerTest {
   }
 
   private List<String> v2Messages(String id, String query) throws Exception {
-    Response r = authed("GET", "/v2/sandboxes/" + id + "/logs?" + query, null);
+    Response r = client.authed("GET", "/v2/sandboxes/" + id + "/logs?" + query, null);
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     return r.json().getJsonArray("logs").stream()
         .map(e -> ((JsonObject) e).getString("message"))
@@ -337,18 +299,18 @@ class ApiServerTest {
   @Test
   void createV2DefaultsToSecureAnd300Seconds() throws Exception {
     start(LIMITS);
-    Response created = authed("POST", "/v2/sandboxes", "{\"templateID\":\"base\"}");
+    Response created = client.authed("POST", "/v2/sandboxes", "{\"templateID\":\"base\"}");
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     assertThat(created.json().getString("envdAccessToken")).isNotEmpty();
     JsonObject detail =
-        authed("GET", "/sandboxes/" + created.json().getString("sandboxID"), null).json();
+        client.authed("GET", "/sandboxes/" + created.json().getString("sandboxID"), null).json();
     assertThat(
             Duration.between(
                 Instant.parse(detail.getString("startedAt")),
                 Instant.parse(detail.getString("endAt"))))
         .isEqualTo(Duration.ofSeconds(300));
     // v1 defaults: 15 s, not secure
-    Response v1 = authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
+    Response v1 = client.authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
     assertThat(v1.json().containsKey("envdAccessToken")).isFalse();
   }
 
@@ -356,14 +318,14 @@ class ApiServerTest {
   void networkRulesAndTrafficToken() throws Exception {
     start(LIMITS);
     assertError(
-        authed(
+        client.authed(
             "POST",
             "/sandboxes",
             "{\"templateID\":\"base\",\"network\":{\"allowPublicTraffic\":false}}"),
         400,
         "You cannot create a sandbox without public access");
     Response created =
-        authed(
+        client.authed(
             "POST",
             "/sandboxes",
             "{\"templateID\":\"base\",\"secure\":true,\"network\":{\"allowPublicTraffic\":false,"
@@ -378,7 +340,7 @@ class ApiServerTest {
     assertThat(onNode.getEgress().getInternetAccess()).isFalse();
     assertThat(onNode.getEgress().getAllowedCidrsList()).containsExactly("1.1.1.1/32");
     assertError(
-        authed(
+        client.authed(
             "POST",
             "/sandboxes",
             "{\"templateID\":\"base\",\"network\":{\"allowOut\":[\"example.com\"]}}"),
@@ -390,7 +352,7 @@ class ApiServerTest {
   void maskRequestHostIsStoredShownAndCarriedToTheCatalog() throws Exception {
     start(LIMITS);
     Response created =
-        authed(
+        client.authed(
             "POST",
             "/sandboxes",
             "{\"templateID\":\"base\",\"network\":{\"maskRequestHost\":"
@@ -401,24 +363,28 @@ class ApiServerTest {
     assertThat(entry.maskRequestHost()).isEqualTo("masked.example:${PORT}");
     assertThat(entry.maskedHost(8000)).isEqualTo("masked.example:8000");
     assertThat(entry.maskedHost(49983)).isNull();
-    JsonObject network = authed("GET", "/sandboxes/" + id, null).json().getJsonObject("network");
+    JsonObject network =
+        client.authed("GET", "/sandboxes/" + id, null).json().getJsonObject("network");
     assertThat(network.getString("maskRequestHost")).isEqualTo("masked.example:${PORT}");
 
     // without a mask the entry has none
     String plain =
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\"}").json().getString("sandboxID");
+        client
+            .authed("POST", "/sandboxes", "{\"templateID\":\"base\"}")
+            .json()
+            .getString("sandboxID");
     assertThat(catalog.find(plain).toCompletableFuture().get().orElseThrow().maskRequestHost())
         .isNull();
 
     for (String good : new String[] {"example.com", "10.0.0.1:8080", "${PORT}.x.test", "[::1]:1"}) {
       Response ok =
-          authed(
+          client.authed(
               "POST",
               "/sandboxes",
               "{\"templateID\":\"base\",\"network\":{\"maskRequestHost\":\"" + good + "\"}}");
       assertThat(ok.status()).as(good + ": " + ok.body()).isEqualTo(201);
       // within the team's concurrency limit
-      authed("DELETE", "/sandboxes/" + ok.json().getString("sandboxID"), null);
+      client.authed("DELETE", "/sandboxes/" + ok.json().getString("sandboxID"), null);
     }
     for (String bad :
         new String[] {
@@ -433,7 +399,7 @@ class ApiServerTest {
           "\"" + "a".repeat(256) + "\""
         }) {
       Response refused =
-          authed(
+          client.authed(
               "POST",
               "/sandboxes",
               "{\"templateID\":\"base\",\"network\":{\"maskRequestHost\":" + bad + "}}");
@@ -444,25 +410,34 @@ class ApiServerTest {
   @Test
   void authFailures() throws Exception {
     start(LIMITS);
-    assertError(call("GET", "/v2/sandboxes", null), 401, "Invalid API key, please visit");
+    assertError(client.call("GET", "/v2/sandboxes", null), 401, "Invalid API key, please visit");
     assertError(
-        call("GET", "/v2/sandboxes", null, "X-API-Key", "e2b_" + "0".repeat(40)),
+        client.call("GET", "/v2/sandboxes", null, "X-API-Key", "e2b_" + "0".repeat(40)),
         401,
         "Invalid API key");
-    assertError(call("GET", "/v2/sandboxes", null, "X-API-Key", "nope"), 401, "Invalid API key");
     assertError(
-        call("GET", "/v2/sandboxes", null, "X-Admin-Token", "wrong", "X-Team-ID", "x"),
+        client.call("GET", "/v2/sandboxes", null, "X-API-Key", "nope"), 401, "Invalid API key");
+    assertError(
+        client.call("GET", "/v2/sandboxes", null, "X-Admin-Token", "wrong", "X-Team-ID", "x"),
         401,
         "Invalid admin token");
     String teamId = api.store().teams().getFirst().id();
     assertThat(
-            call("GET", "/v2/sandboxes", null, "X-Admin-Token", "admin-secret", "X-Team-ID", teamId)
+            client
+                .call(
+                    "GET",
+                    "/v2/sandboxes",
+                    null,
+                    "X-Admin-Token",
+                    "admin-secret",
+                    "X-Team-ID",
+                    teamId)
                 .status())
         .isEqualTo(200);
 
     // keys created and revoked by the operator
     Response newKey =
-        call(
+        client.call(
             "POST",
             "/admin/teams/" + teamId + "/api-keys",
             "{\"name\":\"ci\"}",
@@ -470,9 +445,11 @@ class ApiServerTest {
             "admin-secret");
     assertThat(newKey.status()).isEqualTo(201);
     String secret = newKey.json().getString("key");
-    assertThat(call("GET", "/v2/sandboxes", null, "X-API-Key", secret).status()).isEqualTo(200);
+    assertThat(client.call("GET", "/v2/sandboxes", null, "X-API-Key", secret).status())
+        .isEqualTo(200);
     assertThat(
-            call(
+            client
+                .call(
                     "DELETE",
                     "/admin/teams/" + teamId + "/api-keys/" + newKey.json().getString("id"),
                     null,
@@ -480,106 +457,120 @@ class ApiServerTest {
                     "admin-secret")
                 .status())
         .isEqualTo(204);
-    assertError(call("GET", "/v2/sandboxes", null, "X-API-Key", secret), 401, "Invalid API key");
-    assertError(call("POST", "/admin/teams", "{\"name\":\"x\"}"), 401, "Invalid admin token");
+    assertError(
+        client.call("GET", "/v2/sandboxes", null, "X-API-Key", secret), 401, "Invalid API key");
+    assertError(
+        client.call("POST", "/admin/teams", "{\"name\":\"x\"}"), 401, "Invalid admin token");
 
     // another team cannot see this team's sandbox
     String id = create("{\"templateID\":\"base\"}");
     Response team2 =
-        call("POST", "/admin/teams", "{\"name\":\"Other\"}", "X-Admin-Token", "admin-secret");
+        client.call(
+            "POST", "/admin/teams", "{\"name\":\"Other\"}", "X-Admin-Token", "admin-secret");
     String otherKey = team2.json().getString("apiKey");
-    assertError(call("GET", "/sandboxes/" + id, null, "X-API-Key", otherKey), 404, "Sandbox");
-    assertError(call("DELETE", "/sandboxes/" + id, null, "X-API-Key", otherKey), 404, "Sandbox");
+    assertError(
+        client.call("GET", "/sandboxes/" + id, null, "X-API-Key", otherKey), 404, "Sandbox");
+    assertError(
+        client.call("DELETE", "/sandboxes/" + id, null, "X-API-Key", otherKey), 404, "Sandbox");
   }
 
   @Test
   void badInputIsNever500() throws Exception {
     start(LIMITS);
-    assertError(authed("POST", "/sandboxes", "{not json"), 400, "validation error");
-    assertError(authed("POST", "/sandboxes", "[1]"), 400, "validation error");
-    assertError(authed("POST", "/sandboxes", null), 400, "validation error");
-    assertError(authed("POST", "/sandboxes", "{}"), 400, "validation error");
-    assertError(authed("POST", "/sandboxes", "{\"templateID\":5}"), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes", "{not json"), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes", "[1]"), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes", null), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes", "{}"), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes", "{\"templateID\":5}"), 400, "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":\"x\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":\"x\"}"),
         400,
         "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":1.5}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":1.5}"),
         400,
         "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":99999999999}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":99999999999}"),
         400,
         "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":0}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":0}"),
         400,
         "Timeout must be greater than 0");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":3601}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":3601}"),
         400,
         "Timeout cannot be greater than 1 hours");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"metadata\":{\"a\":1}}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"metadata\":{\"a\":1}}"),
         400,
         "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"envVars\":[]}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"envVars\":[]}"),
         400,
         "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"secure\":\"yes\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"secure\":\"yes\"}"),
         400,
         "validation error");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"autoPauseMemory\":false}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"autoPauseMemory\":false}"),
         400,
         "autoPauseMemory");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"nope\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"nope\"}"),
         404,
         "template 'nope' not found");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base:v2\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base:v2\"}"),
         404,
         "tag 'v2' does not exist for template 'base'");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"Bad Name!\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"Bad Name!\"}"),
         400,
         "Invalid template name");
     String huge =
         "{\"templateID\":\"base\",\"metadata\":{\"x\":\"" + "a".repeat(2 * 1024 * 1024) + "\"}}";
-    assertError(authed("POST", "/sandboxes", huge), 413, "Request body is larger");
-    assertError(authed("GET", "/sandboxes/BAD", null), 400, "Invalid sandbox ID");
-    assertError(authed("GET", "/sandboxes/a-b-c", null), 400, "Invalid sandbox ID");
+    assertError(client.authed("POST", "/sandboxes", huge), 413, "Request body is larger");
+    assertError(client.authed("GET", "/sandboxes/BAD", null), 400, "Invalid sandbox ID");
+    assertError(client.authed("GET", "/sandboxes/a-b-c", null), 400, "Invalid sandbox ID");
     assertError(
-        authed("GET", "/sandboxes/abc", null),
+        client.authed("GET", "/sandboxes/abc", null),
         404,
         "Sandbox \"abc\" doesn't exist or you don't have access to it");
-    assertError(authed("POST", "/sandboxes/abc/timeout", "{}"), 400, "validation error");
-    assertError(authed("POST", "/sandboxes/abc/connect", "{}"), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes/abc/timeout", "{}"), 400, "validation error");
+    assertError(client.authed("POST", "/sandboxes/abc/connect", "{}"), 400, "validation error");
     assertError(
-        authed("POST", "/sandboxes/abc/connect", "{\"timeout\":-1}"), 400, "validation error");
+        client.authed("POST", "/sandboxes/abc/connect", "{\"timeout\":-1}"),
+        400,
+        "validation error");
     assertError(
-        authed("POST", "/sandboxes/abc/refreshes", "{\"duration\":4000}"), 400, "validation error");
-    assertError(authed("GET", "/v2/sandboxes?limit=0", null), 400, "validation error");
-    assertError(authed("GET", "/v2/sandboxes?limit=abc", null), 400, "validation error");
-    assertError(authed("GET", "/v2/sandboxes?state=dead", null), 400, "validation error");
-    assertError(authed("GET", "/v2/sandboxes?order=up", null), 400, "validation error");
+        client.authed("POST", "/sandboxes/abc/refreshes", "{\"duration\":4000}"),
+        400,
+        "validation error");
+    assertError(client.authed("GET", "/v2/sandboxes?limit=0", null), 400, "validation error");
+    assertError(client.authed("GET", "/v2/sandboxes?limit=abc", null), 400, "validation error");
+    assertError(client.authed("GET", "/v2/sandboxes?state=dead", null), 400, "validation error");
+    assertError(client.authed("GET", "/v2/sandboxes?order=up", null), 400, "validation error");
     assertError(
-        authed("GET", "/v2/sandboxes?startedAfter=yesterday", null), 400, "validation error");
-    assertError(authed("GET", "/v2/sandboxes?nextToken=%25zz", null), 400, "Invalid next token");
-    assertError(authed("GET", "/v2/sandboxes?nextToken=bm9wZQ==", null), 400, "Invalid next token");
-    assertError(authed("GET", "/v2/sandboxes?metadata=a", null), 400, "Invalid metadata");
-    assertError(authed("GET", "/v2/sandboxes?template=base:x", null), 400, "Template filter");
-    assertError(authed("GET", "/sandboxes/abc/logs?limit=x", null), 400, "validation error");
+        client.authed("GET", "/v2/sandboxes?startedAfter=yesterday", null),
+        400,
+        "validation error");
     assertError(
-        authed("GET", "/v2/sandboxes/abc/logs?direction=up", null), 400, "validation error");
-    assertError(authed("GET", "/nowhere", null), 404, "Not found");
-    assertError(authed("PUT", "/sandboxes", "{}"), 405, "Method PUT");
+        client.authed("GET", "/v2/sandboxes?nextToken=%25zz", null), 400, "Invalid next token");
     assertError(
-        call("GET", "/sandboxes/abc/metrics?start=x", null, "X-API-Key", key),
+        client.authed("GET", "/v2/sandboxes?nextToken=bm9wZQ==", null), 400, "Invalid next token");
+    assertError(client.authed("GET", "/v2/sandboxes?metadata=a", null), 400, "Invalid metadata");
+    assertError(
+        client.authed("GET", "/v2/sandboxes?template=base:x", null), 400, "Template filter");
+    assertError(client.authed("GET", "/sandboxes/abc/logs?limit=x", null), 400, "validation error");
+    assertError(
+        client.authed("GET", "/v2/sandboxes/abc/logs?direction=up", null), 400, "validation error");
+    assertError(client.authed("GET", "/nowhere", null), 404, "Not found");
+    assertError(client.authed("PUT", "/sandboxes", "{}"), 405, "Method PUT");
+    assertError(
+        client.call("GET", "/sandboxes/abc/metrics?start=x", null, "X-API-Key", key),
         400,
         "validation error");
   }
@@ -597,7 +588,7 @@ class ApiServerTest {
     int pages = 0;
     do {
       Response page =
-          authed(
+          client.authed(
               "GET", "/v2/sandboxes?limit=3" + (token == null ? "" : "&nextToken=" + token), null);
       assertThat(page.status()).isEqualTo(200);
       assertThat(page.header("X-Total-Running")).isEqualTo("7");
@@ -609,19 +600,19 @@ class ApiServerTest {
     assertThat(seen).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(ids);
     // newest first
     List<String> desc =
-        authed("GET", "/v2/sandboxes", null).array().stream()
+        client.authed("GET", "/v2/sandboxes", null).array().stream()
             .map(o -> ((JsonObject) o).getString("sandboxID"))
             .toList();
     assertThat(desc).isEqualTo(seen);
     List<String> asc =
-        authed("GET", "/v2/sandboxes?order=asc", null).array().stream()
+        client.authed("GET", "/v2/sandboxes?order=asc", null).array().stream()
             .map(o -> ((JsonObject) o).getString("sandboxID"))
             .toList();
     assertThat(asc).isEqualTo(seen.reversed());
     // a cursor of the other order
-    String descToken = authed("GET", "/v2/sandboxes?limit=1", null).header("X-Next-Token");
+    String descToken = client.authed("GET", "/v2/sandboxes?limit=1", null).header("X-Next-Token");
     assertError(
-        authed("GET", "/v2/sandboxes?order=asc&nextToken=" + descToken, null),
+        client.authed("GET", "/v2/sandboxes?order=asc&nextToken=" + descToken, null),
         400,
         "Invalid next token");
 
@@ -630,25 +621,28 @@ class ApiServerTest {
         URLEncoder.encode(
             "kind=even&n=" + URLEncoder.encode("2", StandardCharsets.UTF_8),
             StandardCharsets.UTF_8);
-    Response even = authed("GET", "/v2/sandboxes?metadata=" + filter, null);
+    Response even = client.authed("GET", "/v2/sandboxes?metadata=" + filter, null);
     assertThat(even.array()).hasSize(1);
     assertThat(even.header("X-Total-Running")).isEqualTo("1");
     assertThat(
-            authed(
+            client
+                .authed(
                     "GET",
                     "/sandboxes?metadata=" + URLEncoder.encode("kind=odd", StandardCharsets.UTF_8),
                     null)
                 .array())
         .hasSize(3);
     // state and template filters
-    Response paused = authed("GET", "/v2/sandboxes?state=paused", null);
+    Response paused = client.authed("GET", "/v2/sandboxes?state=paused", null);
     assertThat(paused.array()).isEmpty();
     assertThat(paused.header("X-Total-Running")).isNull();
-    assertThat(authed("GET", "/v2/sandboxes?state=running,paused&template=base", null).array())
-        .hasSize(7);
-    assertThat(authed("GET", "/v2/sandboxes?template=unknown", null).array()).isEmpty();
     assertThat(
-            authed("GET", "/v2/sandboxes?startedAfter=" + Instant.now().plusSeconds(60), null)
+            client.authed("GET", "/v2/sandboxes?state=running,paused&template=base", null).array())
+        .hasSize(7);
+    assertThat(client.authed("GET", "/v2/sandboxes?template=unknown", null).array()).isEmpty();
+    assertThat(
+            client
+                .authed("GET", "/v2/sandboxes?startedAfter=" + Instant.now().plusSeconds(60), null)
                 .array())
         .isEmpty();
   }
@@ -659,10 +653,10 @@ class ApiServerTest {
     String first = create("{\"templateID\":\"base\"}");
     create("{\"templateID\":\"base\"}");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"base\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"base\"}"),
         429,
         "you have reached the maximum number of concurrent E2B sandboxes (2)");
-    authed("DELETE", "/sandboxes/" + first, null);
+    client.authed("DELETE", "/sandboxes/" + first, null);
     create("{\"templateID\":\"base\"}");
   }
 
@@ -670,9 +664,9 @@ class ApiServerTest {
   void requestRateIs429WithRetryAfter() throws Exception {
     start(new TeamLimits(2, 1, 8, 8192, 1, 3));
     for (int i = 0; i < 3; i++) {
-      assertThat(authed("GET", "/v2/sandboxes", null).status()).isEqualTo(200);
+      assertThat(client.authed("GET", "/v2/sandboxes", null).status()).isEqualTo(200);
     }
-    Response limited = authed("GET", "/v2/sandboxes", null);
+    Response limited = client.authed("GET", "/v2/sandboxes", null);
     assertError(limited, 429, "Rate limit exceeded");
     assertThat(limited.header("Retry-After")).isEqualTo("1");
     assertThat(limited.header("RateLimit-Remaining")).isEqualTo("0");
@@ -684,16 +678,16 @@ class ApiServerTest {
     String id = create("{\"templateID\":\"base\",\"timeout\":1}");
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> authed("GET", "/sandboxes/" + id, null).status() == 404);
+        .until(() -> client.authed("GET", "/sandboxes/" + id, null).status() == 404);
     assertThat(node1.sandboxes).doesNotContainKey(id);
     assertThat(node2.sandboxes).doesNotContainKey(id);
     assertThat(api.store().sandbox(id).orElseThrow().endReason()).isEqualTo("timeout");
     // timeout 0 ends it now
     String id2 = create("{\"templateID\":\"base\",\"timeout\":60}");
-    authed("POST", "/sandboxes/" + id2 + "/timeout", "{\"timeout\":0}");
+    client.authed("POST", "/sandboxes/" + id2 + "/timeout", "{\"timeout\":0}");
     await()
         .atMost(Duration.ofSeconds(20))
-        .until(() -> authed("GET", "/sandboxes/" + id2, null).status() == 404);
+        .until(() -> client.authed("GET", "/sandboxes/" + id2, null).status() == 404);
   }
 
   @Test
@@ -703,11 +697,11 @@ class ApiServerTest {
     String id = create("{\"templateID\":\"base\"}");
     assertThat(node2.sandboxes).containsKey(id);
     node2.createFailure.set(Status.RESOURCE_EXHAUSTED.withDescription("full"));
-    Response full = authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
+    Response full = client.authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
     assertError(full, 503, "Failed to place sandbox");
     assertThat(full.json().getString("error_code")).isEqualTo("sandbox_capacity_unavailable");
     node1.createFailure.set(Status.INTERNAL.withDescription("runc failed"));
-    Response internal = authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
+    Response internal = client.authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
     assertThat(internal.status()).isIn(500, 503);
 
     // a node that dies takes its sandboxes out of listings; back, they return
@@ -715,20 +709,20 @@ class ApiServerTest {
     node2.createFailure.set(null);
     node2.down = true;
     api.checkNodes();
-    assertError(authed("GET", "/sandboxes/" + id, null), 404, "Sandbox");
-    assertThat(authed("GET", "/v2/sandboxes", null).array()).isEmpty();
+    assertError(client.authed("GET", "/sandboxes/" + id, null), 404, "Sandbox");
+    assertThat(client.authed("GET", "/v2/sandboxes", null).array()).isEmpty();
     node1.down = true;
     api.checkNodes();
-    Response none = authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
+    Response none = client.authed("POST", "/sandboxes", "{\"templateID\":\"base\"}");
     assertError(none, 503, "Failed to place sandbox");
     assertThat(none.json().getString("error_code")).isEqualTo("sandbox_no_compatible_node");
     node2.down = false;
     api.checkNodes();
-    assertThat(authed("GET", "/sandboxes/" + id, null).status()).isEqualTo(200);
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).status()).isEqualTo(200);
     // a sandbox the node lost is reported gone
     node2.sandboxes.remove(id);
     api.checkNodes();
-    assertError(authed("GET", "/sandboxes/" + id, null), 404, "Sandbox");
+    assertError(client.authed("GET", "/sandboxes/" + id, null), 404, "Sandbox");
     assertThat(api.store().sandbox(id).orElseThrow().endReason())
         .isEqualTo("sandbox gone from its node");
   }
@@ -755,26 +749,27 @@ class ApiServerTest {
     start(LIMITS);
     node1.templates = List.of("base", "python");
     api.checkNodes();
-    Response list = authed("GET", "/templates", null);
+    Response list = client.authed("GET", "/templates", null);
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.array().stream().map(o -> ((JsonObject) o).getString("templateID")))
         .contains("base", "python");
-    Response base = authed("GET", "/templates/base", null);
+    Response base = client.authed("GET", "/templates/base", null);
     assertThat(base.json().getJsonArray("builds").getJsonObject(0).getString("status"))
         .isEqualTo("ready");
-    Response alias = authed("GET", "/templates/aliases/python", null);
+    Response alias = client.authed("GET", "/templates/aliases/python", null);
     assertThat(alias.json().getString("templateID")).isEqualTo("python");
     assertThat(alias.json().getBoolean("public")).isTrue();
-    assertError(authed("GET", "/templates/aliases/nope", null), 404, "template 'nope' not found");
-    assertError(authed("GET", "/templates/nope", null), 404, "template 'nope' not found");
+    assertError(
+        client.authed("GET", "/templates/aliases/nope", null), 404, "template 'nope' not found");
+    assertError(client.authed("GET", "/templates/nope", null), 404, "template 'nope' not found");
     // a template only node1 has goes to node1
     String id = create("{\"templateID\":\"python\"}");
     assertThat(node1.sandboxes).containsKey(id);
 
-    Response health = call("GET", "/health", null);
+    Response health = client.call("GET", "/health", null);
     assertThat(health.status()).isEqualTo(200);
     assertThat(health.body()).isEqualTo("Health check successful");
-    Response openApi = call("GET", "/openapi.yml", null);
+    Response openApi = client.call("GET", "/openapi.yml", null);
     assertThat(openApi.status()).isEqualTo(200);
     assertThat(openApi.body()).startsWith("openapi: 3.0.0");
     for (String path :

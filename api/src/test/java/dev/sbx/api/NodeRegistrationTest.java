@@ -3,16 +3,13 @@ package dev.sbx.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sbx.api.ApiTestClient.Response;
 import dev.sbx.api.node.NodeAddress;
 import dev.sbx.api.store.TeamLimits;
 import dev.sbx.proxy.catalog.InMemoryCatalog;
 import io.grpc.ManagedChannel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,11 +34,11 @@ class NodeRegistrationTest {
   private static final String[] ADMIN = {"X-Admin-Token", "admin-secret"};
   private static final Duration TTL = Duration.ofMinutes(10);
   @TempDir Path dir;
-  private final HttpClient http = HttpClient.newHttpClient();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final Map<String, FakeOrchestrator> fakes = new ConcurrentHashMap<>();
   private ApiServer api;
   private String key;
+  private ApiTestClient client;
 
   /** Starts the API with {@code configured} as its only configured node (or none). */
   private void start(@Nullable FakeOrchestrator configured, Duration checkInterval, Duration ttl) {
@@ -61,6 +58,7 @@ class NodeRegistrationTest {
             .withChannels(this::channel);
     api = ApiServer.start(config, new InMemoryCatalog());
     key = api.firstApiKey().orElseThrow();
+    client = new ApiTestClient(api.port(), key);
   }
 
   private ManagedChannel channel(NodeAddress address) {
@@ -89,32 +87,6 @@ class NodeRegistrationTest {
     }
   }
 
-  record Response(int status, String body) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-  }
-
-  private Response call(String method, String path, @Nullable String body, String... headers)
-      throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    for (int i = 0; i < headers.length; i += 2) {
-      request.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    return new Response(response.statusCode(), response.body());
-  }
-
   private static String registration(String id, FakeOrchestrator fake) {
     return new JsonObject()
         .put("id", id)
@@ -124,11 +96,11 @@ class NodeRegistrationTest {
   }
 
   private Response register(String id, FakeOrchestrator fake) throws Exception {
-    return call("POST", "/admin/nodes", registration(id, fake), ADMIN);
+    return client.call("POST", "/admin/nodes", registration(id, fake), ADMIN);
   }
 
   private JsonObject listed(String id) throws Exception {
-    Response r = call("GET", "/admin/nodes", null, ADMIN);
+    Response r = client.call("GET", "/admin/nodes", null, ADMIN);
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     for (Object o : new JsonArray(r.body())) {
       JsonObject node = (JsonObject) o;
@@ -140,8 +112,7 @@ class NodeRegistrationTest {
   }
 
   private Response create() throws Exception {
-    return call(
-        "POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":300}", "X-API-Key", key);
+    return client.authed("POST", "/sandboxes", "{\"templateID\":\"base\",\"timeout\":300}");
   }
 
   private static void assertError(Response r, int status, String messagePart) {
@@ -169,7 +140,7 @@ class NodeRegistrationTest {
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     String id = created.json().getString("sandboxID");
     assertThat(node.sandboxes).containsKey(id);
-    assertThat(call("GET", "/sandboxes/" + id, null, "X-API-Key", key).status()).isEqualTo(200);
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).status()).isEqualTo(200);
 
     // a heartbeat keeps it: 200, and the TTL counts from the last one
     Instant beforeBeat = Instant.now();
@@ -182,8 +153,8 @@ class NodeRegistrationTest {
     assertThat(api.dropLostNodes(Instant.now().plus(TTL).plusSeconds(1)))
         .containsExactly("worker-1");
     assertThat(listed("worker-1").isEmpty()).isTrue();
-    assertThat(call("GET", "/sandboxes/" + id, null, "X-API-Key", key).status()).isEqualTo(404);
-    Response list = call("GET", "/v2/sandboxes", null, "X-API-Key", key);
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).status()).isEqualTo(404);
+    Response list = client.authed("GET", "/v2/sandboxes", null);
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.body()).doesNotContain(id);
     assertThat(api.store().sandbox(id).orElseThrow().state().name()).isEqualTo("KILLED");
@@ -239,17 +210,22 @@ class NodeRegistrationTest {
     start(null, Duration.ofHours(1), TTL);
     FakeOrchestrator node = fake("auth");
     String body = registration("n1", node);
-    assertError(call("POST", "/admin/nodes", body), 401, "Invalid admin token");
+    assertError(client.call("POST", "/admin/nodes", body), 401, "Invalid admin token");
     assertError(
-        call("POST", "/admin/nodes", body, "X-Admin-Token", "wrong"), 401, "Invalid admin token");
-    assertError(call("GET", "/admin/nodes", null), 401, "Invalid admin token");
+        client.call("POST", "/admin/nodes", body, "X-Admin-Token", "wrong"),
+        401,
+        "Invalid admin token");
+    assertError(client.call("GET", "/admin/nodes", null), 401, "Invalid admin token");
     assertError(
-        call("GET", "/admin/nodes", null, "X-Admin-Token", "wrong"), 401, "Invalid admin token");
+        client.call("GET", "/admin/nodes", null, "X-Admin-Token", "wrong"),
+        401,
+        "Invalid admin token");
 
-    assertError(call("POST", "/admin/nodes", "{not json", ADMIN), 400, "");
-    assertError(call("POST", "/admin/nodes", null, ADMIN), 400, "");
+    assertError(client.call("POST", "/admin/nodes", "{not json", ADMIN), 400, "");
+    assertError(client.call("POST", "/admin/nodes", null, ADMIN), 400, "");
     assertError(
-        call("POST", "/admin/nodes", "{\"grpcAddress\":\"h:1\",\"proxyAddress\":\"h:2\"}", ADMIN),
+        client.call(
+            "POST", "/admin/nodes", "{\"grpcAddress\":\"h:1\",\"proxyAddress\":\"h:2\"}", ADMIN),
         400,
         "\"id\" is missing");
     String[][] wrong = {
@@ -266,19 +242,19 @@ class NodeRegistrationTest {
     };
     for (String[] w : wrong) {
       JsonObject bad = new JsonObject(body).put(w[0], w[1]);
-      Response r = call("POST", "/admin/nodes", bad.encode(), ADMIN);
+      Response r = client.call("POST", "/admin/nodes", bad.encode(), ADMIN);
       assertThat(r.status()).as(w[0] + "=" + w[1] + ": " + r.body()).isEqualTo(400);
       assertThat(r.json().getString("message")).as(r.body()).contains("Invalid " + w[0]);
     }
     Response typed =
-        call("POST", "/admin/nodes", new JsonObject(body).put("id", 7).encode(), ADMIN);
+        client.call("POST", "/admin/nodes", new JsonObject(body).put("id", 7).encode(), ADMIN);
     assertThat(typed.status()).as(typed.body()).isEqualTo(400);
     // nothing of it was registered
-    Response list = call("GET", "/admin/nodes", null, ADMIN);
+    Response list = client.call("GET", "/admin/nodes", null, ADMIN);
     assertThat(new JsonArray(list.body())).isEmpty();
     // an IPv6 literal is fine
     Response v6 =
-        call(
+        client.call(
             "POST",
             "/admin/nodes",
             new JsonObject(body).put("proxyAddress", "[::1]:5007").encode(),

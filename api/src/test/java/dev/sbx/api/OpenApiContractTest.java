@@ -8,6 +8,7 @@ import com.atlassian.oai.validator.model.SimpleRequest;
 import com.atlassian.oai.validator.model.SimpleResponse;
 import com.atlassian.oai.validator.report.LevelResolver;
 import com.atlassian.oai.validator.report.ValidationReport;
+import dev.sbx.api.ApiTestClient.Response;
 import dev.sbx.api.node.NodeAddress;
 import dev.sbx.api.store.TeamLimits;
 import dev.sbx.proxy.catalog.InMemoryCatalog;
@@ -15,7 +16,6 @@ import io.grpc.Status;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.PathItem;
 import io.swagger.v3.parser.OpenAPIV3Parser;
-import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
@@ -70,6 +70,7 @@ class OpenApiContractTest {
   private FakeOrchestrator node2;
   private ApiServer api;
   private String key;
+  private ApiTestClient client;
   private String spec;
   private OpenAPI openApi;
   private OpenApiInteractionValidator validator;
@@ -93,12 +94,10 @@ class OpenApiContractTest {
             .withChannels(a -> (a.id().equals("node1") ? node1 : node2).channel());
     api = ApiServer.start(config, new InMemoryCatalog());
     key = api.firstApiKey().orElseThrow();
+    client = new ApiTestClient(api.port(), key);
     // the document under test is the one the server publishes
-    HttpResponse<String> published =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base() + "/openapi.yml")).build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(published.statusCode()).isEqualTo(200);
+    Response published = client.call("GET", "/openapi.yml", null);
+    assertThat(published.status()).isEqualTo(200);
     spec = published.body();
     openApi = new OpenAPIV3Parser().readContents(spec).getOpenAPI();
     assertThat(openApi).as("openapi.yml parses").isNotNull();
@@ -127,38 +126,19 @@ class OpenApiContractTest {
     return "http://127.0.0.1:" + api.port();
   }
 
-  record Answer(int status, String body, HttpResponse<String> raw) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-  }
-
   /**
    * Sends a request, validates the answer against the document (and the request too when {@code
    * validRequest}), and records the operation and status as seen.
    */
-  private Answer exchange(
+  private Response exchange(
       boolean validRequest,
       String method,
       String pathAndQuery,
       @Nullable String body,
       String... headers)
       throws Exception {
-    HttpRequest.Builder builder =
-        HttpRequest.newBuilder(URI.create(base() + pathAndQuery))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      builder.header("Content-Type", "application/json");
-    }
-    for (int i = 0; i < headers.length; i += 2) {
-      builder.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> response =
-        http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+    Response answered = client.call(method, pathAndQuery, body, headers);
+    HttpResponse<String> response = answered.raw();
 
     int q = pathAndQuery.indexOf('?');
     String path = q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
@@ -199,14 +179,14 @@ class OpenApiContractTest {
     } else {
       seen.add(operation + " " + response.statusCode());
     }
-    return new Answer(response.statusCode(), response.body(), response);
+    return answered;
   }
 
-  private Answer ok(String method, String path, @Nullable String body) throws Exception {
+  private Response ok(String method, String path, @Nullable String body) throws Exception {
     return exchange(true, method, path, body, "X-API-Key", key);
   }
 
-  private Answer bad(String method, String path, @Nullable String body) throws Exception {
+  private Response bad(String method, String path, @Nullable String body) throws Exception {
     return exchange(false, method, path, body, "X-API-Key", key);
   }
 
@@ -233,7 +213,7 @@ class OpenApiContractTest {
   }
 
   private String create(String body) throws Exception {
-    Answer a = ok("POST", "/sandboxes", body);
+    Response a = ok("POST", "/sandboxes", body);
     assertThat(a.status()).as(a.body()).isEqualTo(201);
     return a.json().getString("sandboxID");
   }
@@ -288,7 +268,7 @@ class OpenApiContractTest {
         create(
             "{\"templateID\":\"base\",\"timeout\":120,\"metadata\":{\"user\":\"alice\"},"
                 + "\"envVars\":{\"A\":\"b\"},\"allow_internet_access\":false}");
-    Answer v2 =
+    Response v2 =
         ok(
             "POST",
             "/v2/sandboxes",
@@ -299,7 +279,7 @@ class OpenApiContractTest {
 
     assertThat(ok("GET", "/sandboxes", null).status()).isEqualTo(200);
     assertThat(ok("GET", "/sandboxes?metadata=user%3Dalice", null).status()).isEqualTo(200);
-    Answer page = ok("GET", "/v2/sandboxes?limit=1&state=running&order=asc", null);
+    Response page = ok("GET", "/v2/sandboxes?limit=1&state=running&order=asc", null);
     assertThat(page.status()).isEqualTo(200);
     assertThat(page.raw().headers().firstValue("X-Next-Token")).isPresent();
     assertThat(
@@ -462,14 +442,14 @@ class OpenApiContractTest {
   @Order(6)
   void adminEndpoints() throws Exception {
     String[] admin = {"X-Admin-Token", "admin-secret"};
-    Answer team = exchange(true, "POST", "/admin/teams", "{\"name\":\"Contract\"}", admin);
+    Response team = exchange(true, "POST", "/admin/teams", "{\"name\":\"Contract\"}", admin);
     assertThat(team.status()).as(team.body()).isEqualTo(201);
     String teamId = team.json().getString("teamID");
     assertThat(exchange(false, "POST", "/admin/teams", "{\"name\":\"x\"}").status()).isEqualTo(401);
     assertThat(exchange(false, "POST", "/admin/teams", "{\"name\":\"\"}", admin).status())
         .isEqualTo(400);
     String keys = "/admin/teams/" + teamId + "/api-keys";
-    Answer created = exchange(true, "POST", keys, "{\"name\":\"ci\"}", admin);
+    Response created = exchange(true, "POST", keys, "{\"name\":\"ci\"}", admin);
     assertThat(created.status()).as(created.body()).isEqualTo(201);
     assertThat(exchange(false, "POST", keys, "{\"name\":7}", admin).status()).isEqualTo(400);
     assertThat(exchange(false, "POST", keys, null).status()).isEqualTo(401);
@@ -503,7 +483,7 @@ class OpenApiContractTest {
     change.accept(node2);
   }
 
-  private Answer autoResume(boolean validRequest, String id, String body, String token)
+  private Response autoResume(boolean validRequest, String id, String body, String token)
       throws Exception {
     return exchange(
         validRequest,
@@ -518,7 +498,7 @@ class OpenApiContractTest {
   @Order(7)
   void pauseResumeSnapshotsForkAndAutoResume() throws Exception {
     String gone = "i" + "0".repeat(20);
-    Answer created =
+    Response created =
         ok(
             "POST",
             "/sandboxes",
@@ -545,16 +525,16 @@ class OpenApiContractTest {
     onBothNodes(n -> n.forkFailure.set(null));
 
     // snapshots
-    Answer named = ok("POST", sandbox + "/snapshots", "{\"name\":\"contract-snap\"}");
+    Response named = ok("POST", sandbox + "/snapshots", "{\"name\":\"contract-snap\"}");
     assertThat(named.status()).as(named.body()).isEqualTo(201);
     String namedId = named.json().getString("snapshotID");
-    Answer unnamed = ok("POST", sandbox + "/snapshots", "{}");
+    Response unnamed = ok("POST", sandbox + "/snapshots", "{}");
     assertThat(unnamed.status()).as(unnamed.body()).isEqualTo(201);
     String unnamedId = unnamed.json().getString("snapshotID");
     assertThat(bad("POST", sandbox + "/snapshots", "{\"name\":\"a b\"}").status()).isEqualTo(400);
     assertThat(bad("POST", "/sandboxes/" + gone + "/snapshots", null).status()).isEqualTo(404);
     assertThat(exchange(false, "POST", sandbox + "/snapshots", null).status()).isEqualTo(401);
-    Answer listed = ok("GET", "/snapshots?limit=1", null);
+    Response listed = ok("GET", "/snapshots?limit=1", null);
     assertThat(listed.status()).isEqualTo(200);
     assertThat(listed.raw().headers().firstValue("X-Next-Token")).isPresent();
     assertThat(ok("GET", "/snapshots?sandboxID=" + id + "&name=contract-snap", null).status())
@@ -563,7 +543,7 @@ class OpenApiContractTest {
     assertThat(exchange(false, "GET", "/snapshots", null).status()).isEqualTo(401);
 
     // fork
-    Answer forked = ok("POST", sandbox + "/fork", "{\"count\":1,\"timeout\":30}");
+    Response forked = ok("POST", sandbox + "/fork", "{\"count\":1,\"timeout\":30}");
     assertThat(forked.status()).as(forked.body()).isEqualTo(201);
     String child =
         new io.vertx.core.json.JsonArray(forked.body())
@@ -593,13 +573,13 @@ class OpenApiContractTest {
     onBothNodes(n -> n.resumeFailure.set(Status.INTERNAL.withDescription("restore failed")));
     assertThat(autoResume(true, id, port8000, "admin-secret").status()).isEqualTo(502);
     onBothNodes(n -> n.resumeFailure.set(null));
-    Answer routed = autoResume(true, id, port8000, "admin-secret");
+    Response routed = autoResume(true, id, port8000, "admin-secret");
     assertThat(routed.status()).as(routed.body()).isEqualTo(200);
     assertThat(routed.json().getString("sandboxID")).isEqualTo(id);
 
     // the deprecated resume
     assertThat(ok("POST", sandbox + "/pause", "{}").status()).isEqualTo(204);
-    Answer resumed = ok("POST", sandbox + "/resume", "{\"timeout\":60}");
+    Response resumed = ok("POST", sandbox + "/resume", "{\"timeout\":60}");
     assertThat(resumed.status()).as(resumed.body()).isEqualTo(201);
 
     // auto-resume of a sandbox that is being paused (and may not be resumed by traffic): 409
@@ -650,7 +630,7 @@ class OpenApiContractTest {
             + ":5008\",\"proxyAddress\":\"127.0.0.1:"
             + node2.proxyPort()
             + "\"}";
-    Answer registered = exchange(true, "POST", "/admin/nodes", body, admin);
+    Response registered = exchange(true, "POST", "/admin/nodes", body, admin);
     assertThat(registered.status()).as(registered.body()).isEqualTo(201);
     assertThat(exchange(true, "POST", "/admin/nodes", body, admin).status()).isEqualTo(200);
     assertThat(exchange(false, "POST", "/admin/nodes", body).status()).isEqualTo(401);
@@ -660,7 +640,7 @@ class OpenApiContractTest {
         .isEqualTo(400);
     String configured = body.replace("contract-reg", "node1");
     assertThat(exchange(true, "POST", "/admin/nodes", configured, admin).status()).isEqualTo(409);
-    Answer list = exchange(true, "GET", "/admin/nodes", null, admin);
+    Response list = exchange(true, "GET", "/admin/nodes", null, admin);
     assertThat(list.status()).isEqualTo(200);
     assertThat(list.body()).contains("\"contract-reg\"", "\"registered\"", "\"configured\"");
     assertThat(exchange(false, "GET", "/admin/nodes", null).status()).isEqualTo(401);

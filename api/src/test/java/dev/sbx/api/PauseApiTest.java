@@ -1,8 +1,10 @@
 package dev.sbx.api;
 
+import static dev.sbx.api.ApiTestClient.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sbx.api.ApiTestClient.Response;
 import dev.sbx.api.node.NodeAddress;
 import dev.sbx.api.store.SandboxState;
 import dev.sbx.api.store.TeamLimits;
@@ -13,11 +15,7 @@ import dev.sbx.proxy.resume.ResumeResult;
 import io.grpc.Status;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,12 +40,12 @@ import org.junit.jupiter.api.io.TempDir;
 class PauseApiTest {
   private static final TeamLimits LIMITS = new TeamLimits(5, 1, 8, 8192, 1000, 1000);
   @TempDir Path dir;
-  private final HttpClient http = HttpClient.newHttpClient();
   private FakeOrchestrator node1;
   private FakeOrchestrator node2;
   private InMemoryCatalog catalog;
   private ApiServer api;
   private String key;
+  private ApiTestClient client;
 
   private void start(TeamLimits limits) throws Exception {
     node1 = new FakeOrchestrator("pause1-" + System.nanoTime());
@@ -66,6 +64,7 @@ class PauseApiTest {
             .withChannels(a -> (a.id().equals("node1") ? node1 : node2).channel());
     api = ApiServer.start(config, catalog);
     key = api.firstApiKey().orElseThrow();
+    client = new ApiTestClient(api.port(), key);
   }
 
   @AfterEach
@@ -79,53 +78,8 @@ class PauseApiTest {
     }
   }
 
-  record Response(int status, String body, HttpResponse<String> raw) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
-
-    JsonArray array() {
-      return new JsonArray(body);
-    }
-
-    @Nullable String header(String name) {
-      return raw.headers().firstValue(name).orElse(null);
-    }
-  }
-
-  private Response call(String method, String path, @Nullable String body, String... headers)
-      throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    for (int i = 0; i < headers.length; i += 2) {
-      request.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    return new Response(response.statusCode(), response.body(), response);
-  }
-
-  private Response authed(String method, String path, @Nullable String body) throws Exception {
-    return call(method, path, body, "X-API-Key", key);
-  }
-
-  private static void assertError(Response r, int status, String messageStart) {
-    assertThat(r.status()).as(r.body()).isEqualTo(status);
-    JsonObject json = r.json();
-    assertThat(json.getInteger("code")).isEqualTo(status);
-    assertThat(json.getString("message")).startsWith(messageStart);
-  }
-
   private JsonObject create(String body) throws Exception {
-    Response r = authed("POST", "/sandboxes", body);
+    Response r = client.authed("POST", "/sandboxes", body);
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     return r.json();
   }
@@ -163,17 +117,18 @@ class PauseApiTest {
                 + "\"network\":{\"maskRequestHost\":\"masked.example:${PORT}\"}}");
     assertThat(mask(id)).isEqualTo("masked.example:${PORT}");
 
-    Response paused = authed("POST", "/sandboxes/" + id + "/pause", "{}");
+    Response paused = client.authed("POST", "/sandboxes/" + id + "/pause", "{}");
     assertThat(paused.status()).as(paused.body()).isEqualTo(204);
     assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.PAUSED);
     assertThat(mask(id)).isEqualTo("masked.example:${PORT}");
 
-    Response connected = authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":60}");
+    Response connected = client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":60}");
     assertThat(connected.status()).as(connected.body()).isEqualTo(201);
     assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.RUNNING);
     assertThat(mask(id)).isEqualTo("masked.example:${PORT}");
     assertThat(
-            authed("GET", "/sandboxes/" + id, null)
+            client
+                .authed("GET", "/sandboxes/" + id, null)
                 .json()
                 .getJsonObject("network")
                 .getString("maskRequestHost"))
@@ -191,14 +146,14 @@ class PauseApiTest {
     String id = created.getString("sandboxID");
     FakeOrchestrator owner = owner(id);
 
-    Response paused = authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":true}");
+    Response paused = client.authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":true}");
     assertThat(paused.status()).as(paused.body()).isEqualTo(204);
     assertThat(paused.header("X-Sbx-Memory-Kept")).isEqualTo("true");
     assertThat(owner.sandboxes).doesNotContainKey(id);
     assertThat(owner.paused).containsKey(id);
     assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.PAUSED);
 
-    JsonObject detail = authed("GET", "/sandboxes/" + id, null).json();
+    JsonObject detail = client.authed("GET", "/sandboxes/" + id, null).json();
     assertThat(detail.getString("state")).isEqualTo("paused");
     assertThat(detail.getBoolean("sbxMemoryKept")).isTrue();
     Instant pausedAt = api.store().sandbox(id).orElseThrow().pausedAt();
@@ -206,26 +161,27 @@ class PauseApiTest {
     assertThat(detail.getJsonObject("metadata").getString("user")).isEqualTo("alice");
 
     assertError(
-        authed("POST", "/sandboxes/" + id + "/pause", "{}"),
+        client.authed("POST", "/sandboxes/" + id + "/pause", "{}"),
         409,
         "Error pausing sandbox - sandbox '" + id + "' is already paused");
     // what needs a running sandbox: 404
-    assertError(authed("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":10}"), 404, "");
-    assertError(authed("GET", "/sandboxes/" + id + "/metrics", null), 404, "Sandbox");
+    assertError(
+        client.authed("POST", "/sandboxes/" + id + "/timeout", "{\"timeout\":10}"), 404, "");
+    assertError(client.authed("GET", "/sandboxes/" + id + "/metrics", null), 404, "Sandbox");
 
     // lists: v2 shows both states by default; v1 running only unless asked
-    Response all = authed("GET", "/v2/sandboxes", null);
+    Response all = client.authed("GET", "/v2/sandboxes", null);
     assertThat(ids(all)).containsExactly(id);
     assertThat(all.array().getJsonObject(0).getString("state")).isEqualTo("paused");
     assertThat(all.header("X-Total-Running")).isEqualTo("0");
-    assertThat(ids(authed("GET", "/v2/sandboxes?state=running", null))).isEmpty();
-    assertThat(ids(authed("GET", "/v2/sandboxes?state=paused", null))).containsExactly(id);
-    assertThat(ids(authed("GET", "/sandboxes", null))).isEmpty();
-    assertThat(ids(authed("GET", "/sandboxes?state=paused", null))).containsExactly(id);
-    assertError(authed("GET", "/sandboxes?state=gone", null), 400, "validation error");
+    assertThat(ids(client.authed("GET", "/v2/sandboxes?state=running", null))).isEmpty();
+    assertThat(ids(client.authed("GET", "/v2/sandboxes?state=paused", null))).containsExactly(id);
+    assertThat(ids(client.authed("GET", "/sandboxes", null))).isEmpty();
+    assertThat(ids(client.authed("GET", "/sandboxes?state=paused", null))).containsExactly(id);
+    assertError(client.authed("GET", "/sandboxes?state=gone", null), 400, "validation error");
 
     // the deprecated resume: 201, then 409 once running
-    Response resumed = authed("POST", "/sandboxes/" + id + "/resume", "{\"timeout\":60}");
+    Response resumed = client.authed("POST", "/sandboxes/" + id + "/resume", "{\"timeout\":60}");
     assertThat(resumed.status()).as(resumed.body()).isEqualTo(201);
     assertThat(resumed.json().getString("sandboxID")).isEqualTo(id);
     assertThat(resumed.json().getString("envdAccessToken"))
@@ -235,7 +191,7 @@ class PauseApiTest {
     assertThat(owner.lastResume.getEnvdAccessToken())
         .isEqualTo(created.getString("envdAccessToken"));
     assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.RUNNING);
-    JsonObject running = authed("GET", "/sandboxes/" + id, null).json();
+    JsonObject running = client.authed("GET", "/sandboxes/" + id, null).json();
     assertThat(running.getString("state")).isEqualTo("running");
     assertThat(
             Duration.between(
@@ -243,43 +199,44 @@ class PauseApiTest {
                 Instant.parse(running.getString("endAt"))))
         .isEqualTo(Duration.ofSeconds(60));
     assertError(
-        authed("POST", "/sandboxes/" + id + "/resume", "{}"),
+        client.authed("POST", "/sandboxes/" + id + "/resume", "{}"),
         409,
         "Sandbox " + id + " is already running");
 
     // connect (v1 and v2): 201 when it resumed, 200 when it ran
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
-    Response connected = authed("POST", "/v2/sandboxes/" + id + "/connect", "{}");
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    Response connected = client.authed("POST", "/v2/sandboxes/" + id + "/connect", "{}");
     assertThat(connected.status()).as(connected.body()).isEqualTo(201);
-    assertThat(authed("POST", "/v2/sandboxes/" + id + "/connect", "{}").status()).isEqualTo(200);
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
-    assertThat(authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}").status())
+    assertThat(client.authed("POST", "/v2/sandboxes/" + id + "/connect", "{}").status())
+        .isEqualTo(200);
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}").status())
         .isEqualTo(201);
-    assertThat(authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}").status())
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}").status())
         .isEqualTo(200);
     assertError(
-        authed("POST", "/v2/sandboxes/" + id + "/connect", "{\"memory\":false}"),
+        client.authed("POST", "/v2/sandboxes/" + id + "/connect", "{\"memory\":false}"),
         400,
         "Resuming with memory=false");
 
     // a paused sandbox is killed by deleting its saved state
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
-    assertThat(authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
     assertThat(owner.paused).doesNotContainKey(id);
     assertThat(owner.deletedPaused.get()).isEqualTo(1);
     assertThat(catalog.find(id).toCompletableFuture().get()).isEmpty();
-    assertError(authed("GET", "/sandboxes/" + id, null), 404, "Sandbox \"" + id + "\"");
-    assertError(authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":5}"), 404, "");
-    assertError(authed("POST", "/sandboxes/" + id + "/pause", null), 404, "");
-    assertError(authed("POST", "/sandboxes/inope/pause", null), 404, "Sandbox \"inope\"");
-    assertError(authed("POST", "/sandboxes/inope/resume", null), 404, "Sandbox \"inope\"");
-    assertError(authed("POST", "/sandboxes/NOPE/pause", null), 400, "Invalid sandbox ID");
+    assertError(client.authed("GET", "/sandboxes/" + id, null), 404, "Sandbox \"" + id + "\"");
+    assertError(client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":5}"), 404, "");
+    assertError(client.authed("POST", "/sandboxes/" + id + "/pause", null), 404, "");
+    assertError(client.authed("POST", "/sandboxes/inope/pause", null), 404, "Sandbox \"inope\"");
+    assertError(client.authed("POST", "/sandboxes/inope/resume", null), 404, "Sandbox \"inope\"");
+    assertError(client.authed("POST", "/sandboxes/NOPE/pause", null), 400, "Invalid sandbox ID");
     assertError(
-        authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":\"yes\"}"),
+        client.authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":\"yes\"}"),
         400,
         "validation error");
 
-    Response logs = authed("GET", "/v2/sandboxes/" + id + "/logs", null);
+    Response logs = client.authed("GET", "/v2/sandboxes/" + id + "/logs", null);
     assertThat(logs.body()).contains("Sandbox paused", "Sandbox resumed", "Sandbox killed");
   }
 
@@ -287,16 +244,16 @@ class PauseApiTest {
   void pausedSandboxesDoNotCountAndAResumeHoldsTheLimit() throws Exception {
     start(new TeamLimits(1, 1, 8, 8192, 1000, 1000));
     String a = createId("{\"templateID\":\"base\",\"timeout\":300}");
-    assertError(authed("POST", "/sandboxes", "{\"templateID\":\"base\"}"), 429, "you have");
-    assertThat(authed("POST", "/sandboxes/" + a + "/pause", null).status()).isEqualTo(204);
+    assertError(client.authed("POST", "/sandboxes", "{\"templateID\":\"base\"}"), 429, "you have");
+    assertThat(client.authed("POST", "/sandboxes/" + a + "/pause", null).status()).isEqualTo(204);
     String b = createId("{\"templateID\":\"base\",\"timeout\":300}");
     assertError(
-        authed("POST", "/sandboxes/" + a + "/connect", "{\"timeout\":30}"),
+        client.authed("POST", "/sandboxes/" + a + "/connect", "{\"timeout\":30}"),
         429,
         "you have reached the maximum number of concurrent E2B sandboxes (1)");
     assertThat(api.store().sandbox(a).orElseThrow().state()).isEqualTo(SandboxState.PAUSED);
-    assertThat(authed("DELETE", "/sandboxes/" + b, null).status()).isEqualTo(204);
-    assertThat(authed("POST", "/sandboxes/" + a + "/connect", "{\"timeout\":30}").status())
+    assertThat(client.authed("DELETE", "/sandboxes/" + b, null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + a + "/connect", "{\"timeout\":30}").status())
         .isEqualTo(201);
   }
 
@@ -304,18 +261,18 @@ class PauseApiTest {
   void whatWasKeptIsSaidNeverFaked() throws Exception {
     start(LIMITS);
     String id = createId("{\"templateID\":\"base\",\"timeout\":300}");
-    Response filesOnly = authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":false}");
+    Response filesOnly = client.authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":false}");
     assertThat(filesOnly.status()).isEqualTo(204);
     assertThat(filesOnly.header("X-Sbx-Memory-Kept")).isEqualTo("false");
-    assertThat(authed("GET", "/sandboxes/" + id, null).json().getBoolean("sbxMemoryKept"))
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).json().getBoolean("sbxMemoryKept"))
         .isFalse();
-    assertThat(authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}").status())
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}").status())
         .isEqualTo(201);
 
     // a runtime that cannot checkpoint keeps files only, and the answer says so
     node1.checkpoints = false;
     node2.checkpoints = false;
-    Response asked = authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":true}");
+    Response asked = client.authed("POST", "/sandboxes/" + id + "/pause", "{\"memory\":true}");
     assertThat(asked.header("X-Sbx-Memory-Kept")).isEqualTo("false");
     assertThat(api.store().sandbox(id).orElseThrow().memoryKept()).isFalse();
   }
@@ -327,24 +284,24 @@ class PauseApiTest {
     FakeOrchestrator owner = owner(id);
     owner.pauseFailure.set(Status.RESOURCE_EXHAUSTED.withDescription("saved-state quota used up"));
     assertError(
-        authed("POST", "/sandboxes/" + id + "/pause", null),
+        client.authed("POST", "/sandboxes/" + id + "/pause", null),
         507,
         "Error pausing sandbox - the node has no room for its saved state (saved-state quota");
-    assertThat(authed("GET", "/sandboxes/" + id, null).json().getString("state"))
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).json().getString("state"))
         .isEqualTo("running");
     assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.RUNNING);
     owner.pauseFailure.set(Status.INTERNAL.withDescription("checkpoint failed"));
     assertError(
-        authed("POST", "/sandboxes/" + id + "/pause", null),
+        client.authed("POST", "/sandboxes/" + id + "/pause", null),
         500,
         "Error pausing sandbox - checkpoint failed");
     assertThat(api.store().sandbox(id).orElseThrow().state()).isEqualTo(SandboxState.RUNNING);
 
     owner.pauseFailure.set(null);
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
     owner.resumeFailure.set(Status.INTERNAL.withDescription("restore failed"));
     assertError(
-        authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}"),
+        client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}"),
         500,
         "Failed to resume sandbox: restore failed");
     assertThat(api.store().sandbox(id).orElseThrow().state()).isEqualTo(SandboxState.PAUSED);
@@ -352,7 +309,8 @@ class PauseApiTest {
     // the saved state vanished from the node: the sandbox is gone
     owner.resumeFailure.set(null);
     owner.paused.clear();
-    assertError(authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}"), 404, "");
+    assertError(
+        client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}"), 404, "");
     assertThat(api.store().sandbox(id).orElseThrow().state()).isEqualTo(SandboxState.KILLED);
   }
 
@@ -367,7 +325,7 @@ class PauseApiTest {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return authed("POST", "/sandboxes/" + id + "/pause", null);
+                return client.authed("POST", "/sandboxes/" + id + "/pause", null);
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -376,15 +334,15 @@ class PauseApiTest {
         .atMost(Duration.ofSeconds(10))
         .until(() -> api.store().sandbox(id).orElseThrow().state() == SandboxState.PAUSING);
     assertThat(route(id)).isEqualTo(CatalogEntry.RouteState.TRANSITIONING);
-    assertThat(authed("GET", "/sandboxes/" + id, null).json().getString("state"))
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).json().getString("state"))
         .isEqualTo("paused");
-    assertError(authed("POST", "/sandboxes/" + id + "/pause", null), 409, "Error pausing");
+    assertError(client.authed("POST", "/sandboxes/" + id + "/pause", null), 409, "Error pausing");
     // a connect meanwhile waits for the pause, then resumes
     CompletableFuture<Response> connect =
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}");
+                return client.authed("POST", "/sandboxes/" + id + "/connect", "{\"timeout\":30}");
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -404,7 +362,7 @@ class PauseApiTest {
   void autoPauseAtTheEndTimeInsteadOfKill() throws Exception {
     start(LIMITS);
     String id = createId("{\"templateID\":\"base\",\"timeout\":1,\"autoPause\":true}");
-    JsonObject detail = authed("GET", "/sandboxes/" + id, null).json();
+    JsonObject detail = client.authed("GET", "/sandboxes/" + id, null).json();
     assertThat(detail.getJsonObject("lifecycle").getString("onTimeout")).isEqualTo("pause");
     await()
         .atMost(Duration.ofSeconds(10))
@@ -432,7 +390,8 @@ class PauseApiTest {
   }
 
   private Response autoResume(String id, String body, String token) throws Exception {
-    return call("POST", "/admin/sandboxes/" + id + "/auto-resume", body, "X-Admin-Token", token);
+    return client.call(
+        "POST", "/admin/sandboxes/" + id + "/auto-resume", body, "X-Admin-Token", token);
   }
 
   @Test
@@ -445,7 +404,7 @@ class PauseApiTest {
     String id = created.getString("sandboxID");
     String traffic = created.getString("trafficAccessToken");
     String envd = created.getString("envdAccessToken");
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
 
     assertError(autoResume(id, "{\"port\":8000}", "wrong"), 401, "Invalid admin token");
     assertError(
@@ -484,7 +443,7 @@ class PauseApiTest {
     assertThat(owner(id).resumes.get()).isEqualTo(1);
 
     // envd's port takes the envd token, in-process through the API's own resumer
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
     ResumeResult inProcess =
         api.sandboxResumer()
             .resume(new ResumeRequest(id, 49983, null, envd))
@@ -495,13 +454,17 @@ class PauseApiTest {
 
     // without autoResume, or paused without memory: not resumable by traffic
     String plain = createId("{\"templateID\":\"base\",\"timeout\":60}");
-    assertThat(authed("POST", "/sandboxes/" + plain + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + plain + "/pause", null).status())
+        .isEqualTo(204);
     assertError(autoResume(plain, "{\"port\":8000}", "admin-secret"), 404, "");
     String noMemory =
         createId(
             "{\"templateID\":\"base\",\"timeout\":60,\"autoPause\":true,"
                 + "\"autoResume\":{\"enabled\":true}}");
-    assertThat(authed("POST", "/sandboxes/" + noMemory + "/pause", "{\"memory\":false}").status())
+    assertThat(
+            client
+                .authed("POST", "/sandboxes/" + noMemory + "/pause", "{\"memory\":false}")
+                .status())
         .isEqualTo(204);
     assertError(autoResume(noMemory, "{\"port\":8000}", "admin-secret"), 404, "");
     assertError(autoResume("inope", "{\"port\":8000}", "admin-secret"), 404, "");
@@ -511,7 +474,8 @@ class PauseApiTest {
         createId(
             "{\"templateID\":\"base\",\"timeout\":60,\"autoPause\":true,"
                 + "\"autoResume\":{\"enabled\":true}}");
-    assertThat(authed("POST", "/sandboxes/" + other + "/pause", null).status()).isEqualTo(204);
+    assertThat(client.authed("POST", "/sandboxes/" + other + "/pause", null).status())
+        .isEqualTo(204);
     for (int i = 0; i < 4; i++) {
       createId("{\"templateID\":\"base\",\"timeout\":60}");
     }
@@ -525,73 +489,77 @@ class PauseApiTest {
     String id = createId("{\"templateID\":\"base\",\"timeout\":300,\"metadata\":{\"k\":\"v\"}}");
     FakeOrchestrator owner = owner(id);
 
-    Response named = authed("POST", "/sandboxes/" + id + "/snapshots", "{\"name\":\"My-Snap\"}");
+    Response named =
+        client.authed("POST", "/sandboxes/" + id + "/snapshots", "{\"name\":\"My-Snap\"}");
     assertThat(named.status()).as(named.body()).isEqualTo(201);
     assertThat(named.json().getString("snapshotID")).isEqualTo(slug + "/my-snap:default");
     assertThat(named.json().getJsonArray("names").getList())
         .containsExactly(slug + "/my-snap:default");
     assertThat(owner.snapshots).hasSize(1);
-    assertThat(authed("GET", "/sandboxes/" + id, null).json().getString("state"))
+    assertThat(client.authed("GET", "/sandboxes/" + id, null).json().getString("state"))
         .isEqualTo("running");
 
-    Response unnamed = authed("POST", "/sandboxes/" + id + "/snapshots", null);
+    Response unnamed = client.authed("POST", "/sandboxes/" + id + "/snapshots", null);
     assertThat(unnamed.status()).isEqualTo(201);
     String unnamedId = unnamed.json().getString("snapshotID");
     assertThat(unnamedId).matches("[a-z0-9]{20}:default");
     assertThat(unnamed.json().getJsonArray("names")).isEmpty();
 
-    Response all = authed("GET", "/snapshots", null);
+    Response all = client.authed("GET", "/snapshots", null);
     assertThat(all.status()).isEqualTo(200);
     assertThat(all.array()).hasSize(2);
     assertThat(all.array().getJsonObject(0).getString("snapshotID")).isEqualTo(unnamedId);
-    assertThat(authed("GET", "/snapshots?name=my-snap", null).array()).hasSize(1);
-    assertThat(authed("GET", "/snapshots?sandboxID=inope", null).array()).isEmpty();
-    assertThat(authed("GET", "/snapshots?sandboxID=" + id, null).array()).hasSize(2);
-    Response first = authed("GET", "/snapshots?limit=1", null);
+    assertThat(client.authed("GET", "/snapshots?name=my-snap", null).array()).hasSize(1);
+    assertThat(client.authed("GET", "/snapshots?sandboxID=inope", null).array()).isEmpty();
+    assertThat(client.authed("GET", "/snapshots?sandboxID=" + id, null).array()).hasSize(2);
+    Response first = client.authed("GET", "/snapshots?limit=1", null);
     assertThat(first.array()).hasSize(1);
     String next = first.header("X-Next-Token");
     assertThat(next).isNotNull();
-    Response second = authed("GET", "/snapshots?limit=1&nextToken=" + next, null);
+    Response second = client.authed("GET", "/snapshots?limit=1&nextToken=" + next, null);
     assertThat(second.array().getJsonObject(0).getString("snapshotID"))
         .isEqualTo(slug + "/my-snap:default");
     assertThat(second.header("X-Next-Token")).isNull();
-    assertError(authed("GET", "/snapshots?limit=0", null), 400, "validation error");
+    assertError(client.authed("GET", "/snapshots?limit=0", null), 400, "validation error");
 
     // a sandbox from the snapshot, on the node that holds it, by full name and by bare name
     for (String template : List.of(slug + "/my-snap:default", "my-snap", unnamedId)) {
       String child = createId("{\"templateID\":\"" + template + "\",\"timeout\":60}");
       assertThat(owner.sandboxes).containsKey(child);
       assertThat(owner.sandboxes.get(child).getSnapshotId()).isNotEmpty();
-      assertThat(authed("GET", "/sandboxes/" + child, null).json().getString("templateID"))
+      assertThat(client.authed("GET", "/sandboxes/" + child, null).json().getString("templateID"))
           .isEqualTo("base");
     }
 
     // the same name again moves it to the new snapshot; the old one is deleted on its node
-    assertThat(authed("POST", "/sandboxes/" + id + "/snapshots", "{\"name\":\"my-snap\"}").status())
+    assertThat(
+            client
+                .authed("POST", "/sandboxes/" + id + "/snapshots", "{\"name\":\"my-snap\"}")
+                .status())
         .isEqualTo(201);
     assertThat(owner.snapshots).hasSize(2);
-    assertThat(authed("GET", "/snapshots", null).array()).hasSize(2);
+    assertThat(client.authed("GET", "/snapshots", null).array()).hasSize(2);
 
     // deleting (the SDK: DELETE /templates/{snapshotID}, the name URL-encoded)
     String encoded = URLEncoder.encode(slug + "/my-snap:default", StandardCharsets.UTF_8);
-    assertThat(authed("DELETE", "/templates/" + encoded, null).status()).isEqualTo(204);
-    assertThat(authed("DELETE", "/templates/" + encoded, null).status()).isEqualTo(404);
-    assertThat(authed("DELETE", "/templates/" + unnamedId, null).status()).isEqualTo(204);
+    assertThat(client.authed("DELETE", "/templates/" + encoded, null).status()).isEqualTo(204);
+    assertThat(client.authed("DELETE", "/templates/" + encoded, null).status()).isEqualTo(404);
+    assertThat(client.authed("DELETE", "/templates/" + unnamedId, null).status()).isEqualTo(204);
     assertThat(owner.snapshots).isEmpty();
-    assertError(authed("DELETE", "/templates/base", null), 400, "Deleting templates");
+    assertError(client.authed("DELETE", "/templates/base", null), 400, "Deleting templates");
     assertError(
-        authed("POST", "/sandboxes", "{\"templateID\":\"my-snap\"}"),
+        client.authed("POST", "/sandboxes", "{\"templateID\":\"my-snap\"}"),
         404,
         "template 'my-snap' not found");
 
     // bad input and states
     assertError(
-        authed("POST", "/sandboxes/" + id + "/snapshots", "{\"name\":\"a b\"}"),
+        client.authed("POST", "/sandboxes/" + id + "/snapshots", "{\"name\":\"a b\"}"),
         400,
         "Invalid snapshot name");
-    assertError(authed("POST", "/sandboxes/inope/snapshots", null), 404, "Sandbox");
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
-    assertError(authed("POST", "/sandboxes/" + id + "/snapshots", null), 409, "Sandbox");
+    assertError(client.authed("POST", "/sandboxes/inope/snapshots", null), 404, "Sandbox");
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertError(client.authed("POST", "/sandboxes/" + id + "/snapshots", null), 409, "Sandbox");
   }
 
   @Test
@@ -604,7 +572,8 @@ class PauseApiTest {
     String id = parent.getString("sandboxID");
     FakeOrchestrator owner = owner(id);
 
-    Response forked = authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":3,\"timeout\":60}");
+    Response forked =
+        client.authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":3,\"timeout\":60}");
     assertThat(forked.status()).as(forked.body()).isEqualTo(201);
     JsonArray results = forked.array();
     assertThat(results).hasSize(3);
@@ -617,7 +586,7 @@ class PauseApiTest {
       tokens.add(sandbox.getString("envdAccessToken"));
       assertThat(owner.sandboxes).containsKey(child);
       assertThat(route(child)).isEqualTo(CatalogEntry.RouteState.RUNNING);
-      JsonObject detail = authed("GET", "/sandboxes/" + child, null).json();
+      JsonObject detail = client.authed("GET", "/sandboxes/" + child, null).json();
       assertThat(detail.getJsonObject("metadata").getString("role")).isEqualTo("parent");
       assertThat(
               Duration.between(
@@ -629,7 +598,7 @@ class PauseApiTest {
     assertThat(tokens).hasSize(3).doesNotContain(parent.getString("envdAccessToken"));
 
     // 4 of 5 slots are used: one more child fits, the second gets the 429
-    Response limited = authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":2}");
+    Response limited = client.authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":2}");
     assertThat(limited.status()).isEqualTo(201);
     assertThat(limited.array().getJsonObject(0).containsKey("sandbox")).isTrue();
     JsonObject error = limited.array().getJsonObject(1).getJsonObject("error");
@@ -638,10 +607,10 @@ class PauseApiTest {
 
     // a child the node cannot start is reported in its place; its slot is freed
     for (String child : children) {
-      assertThat(authed("DELETE", "/sandboxes/" + child, null).status()).isEqualTo(204);
+      assertThat(client.authed("DELETE", "/sandboxes/" + child, null).status()).isEqualTo(204);
     }
     owner.failingForkChildren.add(1);
-    Response partly = authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":2}");
+    Response partly = client.authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":2}");
     assertThat(partly.array().getJsonObject(0).containsKey("sandbox")).isTrue();
     assertThat(partly.array().getJsonObject(1).getJsonObject("error").getInteger("code"))
         .isEqualTo(503);
@@ -649,12 +618,15 @@ class PauseApiTest {
         api.store().sandboxes(api.store().teams().getFirst().id(), SandboxState.RUNNING).size();
     assertThat(active).isEqualTo(3);
 
-    assertError(authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":0}"), 400, "validation");
-    assertError(authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":101}"), 400, "validation");
-    assertError(authed("POST", "/sandboxes/" + id + "/fork", "{\"timeout\":0}"), 400, "Timeout");
-    assertError(authed("POST", "/sandboxes/inope/fork", null), 404, "Sandbox");
-    assertThat(authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
-    assertError(authed("POST", "/sandboxes/" + id + "/fork", null), 409, "Sandbox");
+    assertError(
+        client.authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":0}"), 400, "validation");
+    assertError(
+        client.authed("POST", "/sandboxes/" + id + "/fork", "{\"count\":101}"), 400, "validation");
+    assertError(
+        client.authed("POST", "/sandboxes/" + id + "/fork", "{\"timeout\":0}"), 400, "Timeout");
+    assertError(client.authed("POST", "/sandboxes/inope/fork", null), 404, "Sandbox");
+    assertThat(client.authed("POST", "/sandboxes/" + id + "/pause", null).status()).isEqualTo(204);
+    assertError(client.authed("POST", "/sandboxes/" + id + "/fork", null), 409, "Sandbox");
   }
 
   @Test
@@ -668,7 +640,7 @@ class PauseApiTest {
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return authed("POST", "/sandboxes/" + id + "/pause", null);
+                return client.authed("POST", "/sandboxes/" + id + "/pause", null);
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }
@@ -676,7 +648,7 @@ class PauseApiTest {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> api.store().sandbox(id).orElseThrow().state() == SandboxState.PAUSING);
-    assertThat(authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
+    assertThat(client.authed("DELETE", "/sandboxes/" + id, null).status()).isEqualTo(204);
     gate.countDown();
     assertThat(pause.get(10, TimeUnit.SECONDS).status()).isIn(404, 204);
     await().atMost(Duration.ofSeconds(10)).until(() -> owner.paused.isEmpty());
