@@ -310,34 +310,6 @@ public final class RuncRuntime implements SandboxRuntime {
     }
   }
 
-  @Override
-  public boolean freeze(String sandboxId) {
-    requireNonNull(sandboxId, "sandboxId");
-    HostCommand.Result result = runc.run("pause", containerId(sandboxId));
-    if (!result.succeeded()) {
-      throw new SandboxRuntimeException(
-          "runc pause " + containerId(sandboxId) + " failed: " + result.error());
-    }
-    return true;
-  }
-
-  @Override
-  public void thaw(String sandboxId) {
-    requireNonNull(sandboxId, "sandboxId");
-    // a failed checkpoint may have resumed it already (see checkpoint)
-    if (runc.state(sandboxId).filter(s -> s.state() == SandboxState.PAUSED).isEmpty()) {
-      return;
-    }
-    HostCommand.Result result = runc.run("resume", containerId(sandboxId));
-    if (!result.succeeded()) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "runc resume {0} failed: {1}",
-          containerId(sandboxId),
-          result.error());
-    }
-  }
-
   /** How long a dump that met a process in state D waits before its second try. */
   static final Duration UNSEIZABLE_RETRY_DELAY = Duration.ofSeconds(1);
 
