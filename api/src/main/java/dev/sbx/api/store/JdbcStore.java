@@ -602,21 +602,7 @@ abstract class JdbcStore implements Store {
 
   @Override
   public boolean markResumed(String sandboxId, String nodeId, Instant startedAt, Instant endAt) {
-    return withConnection(
-        connection -> {
-          try (PreparedStatement update =
-              connection.prepareStatement(
-                  "UPDATE sandboxes SET state = ?, node_id = ?, started_at = ?, end_at = ?"
-                      + " WHERE id = ? AND state = ?")) {
-            update.setString(1, SandboxState.RUNNING.name());
-            update.setString(2, nodeId);
-            update.setLong(3, micros(startedAt));
-            update.setLong(4, micros(endAt));
-            update.setString(5, sandboxId);
-            update.setString(6, SandboxState.RESUMING.name());
-            return update.executeUpdate() == 1;
-          }
-        });
+    return markStarted(sandboxId, SandboxState.RESUMING, nodeId, startedAt, endAt);
   }
 
   private static void insertSandbox(Connection connection, SandboxRecord s) throws SQLException {
@@ -703,6 +689,14 @@ abstract class JdbcStore implements Store {
 
   @Override
   public boolean markRunning(String sandboxId, String nodeId, Instant startedAt, Instant endAt) {
+    return markStarted(sandboxId, SandboxState.STARTING, nodeId, startedAt, endAt);
+  }
+
+  /**
+   * {@code from} → RUNNING on {@code nodeId} with its times; false if it was not in {@code from}.
+   */
+  private boolean markStarted(
+      String sandboxId, SandboxState from, String nodeId, Instant startedAt, Instant endAt) {
     return withConnection(
         connection -> {
           try (PreparedStatement update =
@@ -714,7 +708,7 @@ abstract class JdbcStore implements Store {
             update.setLong(3, micros(startedAt));
             update.setLong(4, micros(endAt));
             update.setString(5, sandboxId);
-            update.setString(6, SandboxState.STARTING.name());
+            update.setString(6, from.name());
             return update.executeUpdate() == 1;
           }
         });
