@@ -362,12 +362,28 @@ public final class PauseService {
     }
   }
 
-  /** A leave-running checkpoint into {@code path/image} and a copy of the upper directory. */
+  /**
+   * A leave-running checkpoint into {@code path/image} and a copy of the upper directory, both
+   * while the sandbox is frozen where the runtime can freeze it: a process that writes a file
+   * between the dump and the copy would leave a copy that does not match the memory image (CRIU
+   * refuses such a restore: "File … has bad size").
+   */
   private void checkpointCopy(Sandbox sandbox, Path path, boolean keepMemory) {
-    if (keepMemory) {
-      runtime.checkpoint(
-          sandbox.containerId(), path.resolve("image"), true, settings.checkpointTimeout());
+    boolean frozen = runtime.freeze(sandbox.containerId());
+    try {
+      if (keepMemory) {
+        runtime.checkpoint(
+            sandbox.containerId(), path.resolve("image"), true, settings.checkpointTimeout());
+      }
+      copyUpper(sandbox, path);
+    } finally {
+      if (frozen) {
+        runtime.thaw(sandbox.containerId());
+      }
     }
+  }
+
+  private void copyUpper(Sandbox sandbox, Path path) {
     Path upper = lifecycle.sandboxDir(sandbox.containerId()).resolve("upper");
     ProcessBuilder copy =
         new ProcessBuilder(

@@ -250,8 +250,9 @@ public final class RuncRuntime implements SandboxRuntime {
    * external; established TCP connections are closed on restore). runc has CRIU freeze the
    * container's cgroup before it seizes the processes; a process that stays in uninterruptible
    * sleep (state D, e.g. waiting on a disk) cannot be seized, and such a dump is tried once more
-   * after {@link #UNSEIZABLE_RETRY_DELAY}. If it fails or times out, a container left frozen is
-   * thawed ({@code runc resume}) so that it runs on, and the exception says CRIU's errors.
+   * after {@link #UNSEIZABLE_RETRY_DELAY}. If it fails or times out, a container CRIU left frozen
+   * is thawed ({@code runc resume}) so that it runs on (one {@link #freeze} froze stays frozen for
+   * its caller), and the exception says CRIU's errors.
    */
   @Override
   public void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout) {
@@ -264,6 +265,8 @@ public final class RuncRuntime implements SandboxRuntime {
     Path dir = sandboxDir(sandboxId);
     Path work = dir.resolve("criu-dump");
     long deadline = System.nanoTime() + timeout.toNanos();
+    // a container frozen before (freeze) stays frozen for its caller; one CRIU froze is thawed
+    boolean frozenBefore = isPaused(sandboxId);
     for (int attempt = 1; ; attempt++) {
       HostCommand.Result result =
           checkpointOnce(
@@ -277,9 +280,9 @@ public final class RuncRuntime implements SandboxRuntime {
       if (result.succeeded()) {
         return;
       }
-      runc.state(sandboxId)
-          .filter(state -> state.state() == SandboxState.PAUSED)
-          .ifPresent(frozen -> runc.run("resume", containerId(sandboxId)));
+      if (!frozenBefore && isPaused(sandboxId)) {
+        runc.run("resume", containerId(sandboxId));
+      }
       String errors = criuErrors(work.resolve("dump.log"));
       boolean unseizable = errors.contains("Unseizable");
       long left = deadline - System.nanoTime();
@@ -308,6 +311,37 @@ public final class RuncRuntime implements SandboxRuntime {
                       + " run scripts/install-deps.sh orchestrator)"
                   : ""));
     }
+  }
+
+  @Override
+  public boolean freeze(String sandboxId) {
+    requireNonNull(sandboxId, "sandboxId");
+    HostCommand.Result result = runc.run("pause", containerId(sandboxId));
+    if (!result.succeeded()) {
+      throw new SandboxRuntimeException(
+          "runc pause " + containerId(sandboxId) + " failed: " + result.error());
+    }
+    return true;
+  }
+
+  @Override
+  public void thaw(String sandboxId) {
+    requireNonNull(sandboxId, "sandboxId");
+    if (!isPaused(sandboxId)) {
+      return;
+    }
+    HostCommand.Result result = runc.run("resume", containerId(sandboxId));
+    if (!result.succeeded()) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "runc resume {0} failed: {1}",
+          containerId(sandboxId),
+          result.error());
+    }
+  }
+
+  private boolean isPaused(String sandboxId) {
+    return runc.state(sandboxId).filter(s -> s.state() == SandboxState.PAUSED).isPresent();
   }
 
   /** How long a dump that met a process in state D waits before its second try. */

@@ -67,6 +67,21 @@ public interface SandboxRuntime {
   void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout);
 
   /**
+   * Stops every process of the running sandbox where it is (cgroup freezer) until {@link #thaw}, so
+   * that its files and memory can be saved as one consistent state; a checkpoint of a frozen
+   * sandbox leaves it frozen.
+   *
+   * @return false if this runtime cannot freeze (then nothing happened)
+   * @throws SandboxRuntimeException if freezing failed
+   */
+  default boolean freeze(String sandboxId) {
+    return false;
+  }
+
+  /** Lets a sandbox that {@link #freeze} stopped run on; failures are logged, not thrown. */
+  default void thaw(String sandboxId) {}
+
+  /**
    * As {@link #remove}, but first moves the sandbox's overlay upper directory (its rootfs changes)
    * to {@code upperTarget} (must not exist; on the same filesystem as the sandbox's directory).
    */

@@ -69,6 +69,15 @@ class PauseResumeTest {
           + " sleep 0.1; done)"
           + " </dev/null >/dev/null 2>&1 &";
 
+  /**
+   * Writes to a file it holds open (not in append mode), every millisecond: CRIU records the size
+   * of such a file and refuses a restore where it differs, so a snapshot must copy the files in the
+   * state of its memory image (a copy taken after the dump, the sandbox running, has a longer
+   * file).
+   */
+  private static final String WRITER =
+      " (while true; do echo x; usleep 1000; done) </dev/null >/tmp/written 2>/dev/null &";
+
   private Path workDir;
   private final Set<Orchestrator> open = new HashSet<>();
 
@@ -202,6 +211,10 @@ class PauseResumeTest {
   private static int count(Orchestrator orchestrator, String id) {
     String text = sh(orchestrator, id, "cat /tmp/count");
     return Integer.parseInt(text);
+  }
+
+  private static long size(Orchestrator orchestrator, String id, String file) {
+    return Long.parseLong(sh(orchestrator, id, "stat -c %s " + file));
   }
 
   private static Sandbox create(
@@ -437,7 +450,7 @@ class PauseResumeTest {
         orchestrator,
         sandboxes -> {
           create(sandboxes, id);
-          sh(orchestrator, id, "echo parent > /home-file; " + COUNTER);
+          sh(orchestrator, id, "echo parent > /home-file; " + COUNTER + WRITER);
           await(() -> count(orchestrator, id) > 3);
           var snapshot =
               sandboxes.createSnapshot(
@@ -461,6 +474,8 @@ class PauseResumeTest {
           assertThat(sh(orchestrator, id + "s", "hostname")).isEqualTo(id + "s");
           int childCount = count(orchestrator, id + "s");
           await(() -> count(orchestrator, id + "s") > childCount);
+          long written = size(orchestrator, id + "s", "/tmp/written");
+          await(() -> size(orchestrator, id + "s", "/tmp/written") > written);
           ForkSandboxResponse forked =
               sandboxes.fork(
                   ForkSandboxRequest.newBuilder()
