@@ -40,7 +40,9 @@ import org.jspecify.annotations.Nullable;
  * side. Needs root, runc, runsc, CRIU 4.2+ at {@code /opt/sbx-criu/criu}, nftables and
  * busybox-static ({@code scripts/install-deps.sh test}); starts its own orchestrator per runtime on
  * the layout {@code sbxr} / {@code sbxr0} / {@code 10.233.0.0/24} and removes everything at the
- * end.
+ * end. runc runs twice: with paused sandboxes kept frozen in memory (the default: a resume thaws
+ * them) and without (a resume restores the checkpoint from disk, as after the frozen one is dropped
+ * or the node restarted).
  *
  * <p>{@code java -cp … dev.sbx.bench.PauseResumeBenchmark <envd-dist> [runs]}. Per runtime: an idle
  * sandbox (envd only) paused with memory and resumed {@code runs} times; a sandbox holding 256 MiB
@@ -83,13 +85,13 @@ public final class PauseResumeBenchmark {
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     System.out.println(Machine.describe());
     List<Result> results = new ArrayList<>();
-    for (boolean gvisor : new boolean[] {false, true}) {
-      results.add(run(envdDist, runs, gvisor));
-    }
+    results.add(run(envdDist, runs, false, SavedStateSettings.DEFAULT.frozenLimit()));
+    results.add(run(envdDist, runs, false, 0));
+    results.add(run(envdDist, runs, true, 0));
     System.out.printf("pause/resume over gRPC, busybox template, %d runs each%n", runs);
     System.out.println(
-        "| measure | " + results.get(0).runtime() + " | " + results.get(1).runtime() + " |");
-    System.out.println("|---|---|---|");
+        "| measure | " + String.join(" | ", results.stream().map(Result::runtime).toList()) + " |");
+    System.out.println("|---" + "|---".repeat(results.size()) + "|");
     row(results, "idle: pause p50 / p95", r -> pct(r.idlePause()));
     row(results, "idle: resume p50 / p95", r -> pct(r.idleResume()));
     row(results, "idle: saved size (checkpoint + upper dir)", r -> mib(r.idleSize()));
@@ -123,13 +125,7 @@ public final class PauseResumeBenchmark {
   private static void row(
       List<Result> results, String name, java.util.function.Function<Result, String> cell) {
     System.out.println(
-        "| "
-            + name
-            + " | "
-            + cell.apply(results.get(0))
-            + " | "
-            + cell.apply(results.get(1))
-            + " |");
+        "| " + name + " | " + String.join(" | ", results.stream().map(cell).toList()) + " |");
   }
 
   private static String pct(@Nullable Samples samples) {
@@ -144,8 +140,14 @@ public final class PauseResumeBenchmark {
     return String.format("%.1f MiB", bytes / (1024.0 * 1024));
   }
 
-  private static Result run(Path envdDist, int runs, boolean gvisor) throws Exception {
-    String name = gvisor ? "runsc (systrap)" : "runc + CRIU";
+  private static Result run(Path envdDist, int runs, boolean gvisor, int frozenLimit)
+      throws Exception {
+    String name =
+        gvisor
+            ? "runsc (systrap)"
+            : frozenLimit > 0
+                ? "runc + CRIU, frozen while paused (resume thaws)"
+                : "runc + CRIU, not frozen (resume restores the checkpoint)";
     Path workDir = Files.createTempDirectory("sbxr-bench-");
     RuncSettings runc =
         new RuncSettings(
@@ -164,7 +166,10 @@ public final class PauseResumeBenchmark {
                 new LifecycleSettings(
                     envdDist, 16, Duration.ofSeconds(120), Duration.ofMillis(20), List.of()))
             .withNodeProxy("127.0.0.1", 0)
-            .withSavedState(SavedStateSettings.DEFAULT.withDir(workDir.resolve("saved")));
+            .withSavedState(
+                SavedStateSettings.DEFAULT
+                    .withDir(workDir.resolve("saved"))
+                    .withFrozen(frozenLimit, SavedStateSettings.DEFAULT.frozenFor()));
     if (gvisor) {
       config =
           config.withRunsc(

@@ -322,7 +322,13 @@ public final class Orchestrator implements AutoCloseable {
                 new SavedStateSettings(
                     savedDir == null ? null : Path.of(savedDir),
                     Long.getLong("sbx.saved.quota.mb", 0L) * 1024 * 1024,
-                    SavedStateSettings.DEFAULT.checkpointTimeout()));
+                    SavedStateSettings.DEFAULT.checkpointTimeout(),
+                    Integer.getInteger(
+                        "sbx.saved.frozen", SavedStateSettings.DEFAULT.frozenLimit()),
+                    java.time.Duration.ofSeconds(
+                        Long.getLong(
+                            "sbx.saved.frozen.seconds",
+                            SavedStateSettings.DEFAULT.frozenFor().toSeconds()))));
     if (OrchestratorConfig.RuntimeKind.parse(System.getProperty("sbx.runtime", "runc"))
         == OrchestratorConfig.RuntimeKind.RUNSC) {
       config = config.withRunsc(defaults.runsc());

@@ -89,6 +89,15 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   private final Map<String, Integer> warmFilling = new HashMap<>();
   private final SecureRandom random = new SecureRandom();
 
+  /**
+   * Paused sandboxes whose container waits frozen, slot kept, for a resume by thawing; by sandbox
+   * id, oldest first. Out of the running set and the proxy's catalog.
+   */
+  private final LinkedHashMap<String, FrozenSandbox> frozen = new LinkedHashMap<>();
+
+  private int frozenLimit;
+  private java.time.Duration frozenFor = java.time.Duration.ZERO;
+
   /** Sandbox id → slot address of the running sandboxes not being deleted: the proxy's lookup. */
   private final ConcurrentHashMap<String, String> addresses = new ConcurrentHashMap<>();
 
@@ -153,6 +162,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    */
   public Sandbox create(SandboxRequest request) {
     CreateTrace trace = new CreateTrace(requireNonNull(request, "request").sandboxId());
+    dropFrozenForAnAddress();
     Template template = templates.template(request.templateId());
     request = request.withDefaultsOf(template.settings());
     Path rootfs = template.rootfs();
@@ -171,7 +181,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
             "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
       }
       warm = pollWarm(request.templateId());
-      if (warm == null && inUse + warmCount() >= addressCount()) {
+      if (warm == null && inUse + warmCount() + frozen.size() >= addressCount()) {
         throw new NodeFullException("no network address left in " + network.config().pool());
       }
       creating.add(id);
@@ -430,6 +440,226 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     };
   }
 
+  // ---- frozen pauses ----
+
+  /** A paused sandbox whose container waits frozen, since when. */
+  private record FrozenSandbox(Sandbox sandbox, Instant since) {}
+
+  /**
+   * How many paused sandboxes may wait frozen (their memory in use, their address held) for a fast
+   * resume, and for how long; 0 or a zero duration: none.
+   */
+  public void keepFrozen(int limit, java.time.Duration maxAge) {
+    requireNonNull(maxAge, "maxAge");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative: " + limit);
+    }
+    synchronized (lock) {
+      frozenLimit = limit;
+      frozenFor = maxAge;
+    }
+  }
+
+  /** Whether a pause may leave the sandbox frozen: the runtime can freeze and the limits allow. */
+  public boolean canKeepFrozen() {
+    synchronized (lock) {
+      return frozenLimit > 0 && frozenFor.isPositive() && runtime.canFreeze() && !closed;
+    }
+  }
+
+  /**
+   * Pauses a running sandbox in memory: takes it out of the running set and the proxy's catalog,
+   * freezes its container (cgroup freezer) and runs {@code saver} on it (which saves its state);
+   * then the container waits frozen, with its slot, until {@link #thaw} resumes it or it is dropped
+   * ({@link #dropFrozen}, the limits of {@link #keepFrozen}, an address needed, {@link #close}). If
+   * freezing or {@code saver} fails, the sandbox is thawed and runs on.
+   *
+   * @throws SandboxNotFoundException if it does not run here (or is being deleted)
+   */
+  public <T> T freezeAndSave(String sandboxId, java.util.function.Function<Sandbox, T> saver) {
+    requireNonNull(sandboxId, "sandboxId");
+    requireNonNull(saver, "saver");
+    Sandbox sandbox;
+    synchronized (lock) {
+      sandbox = sandboxes.get(sandboxId);
+      if (sandbox == null || !deleting.add(sandboxId)) {
+        throw new SandboxNotFoundException(sandboxId);
+      }
+      addresses.remove(sandboxId);
+    }
+    T result;
+    try {
+      if (!runtime.freeze(sandbox.containerId())) {
+        throw new UnsupportedOperationException(
+            "the runtime cannot freeze " + sandbox.containerId());
+      }
+      result = saver.apply(sandbox);
+    } catch (RuntimeException e) {
+      runtime.thaw(sandbox.containerId());
+      synchronized (lock) {
+        deleting.remove(sandboxId);
+        addresses.put(sandboxId, sandbox.slot().ip());
+      }
+      throw e;
+    }
+    synchronized (lock) {
+      deleting.remove(sandboxId);
+      sandboxes.remove(sandboxId);
+      accessTokens.remove(sandboxId);
+      requests.remove(sandboxId);
+      frozen.put(sandboxId, new FrozenSandbox(sandbox, clock.instant()));
+    }
+    return result;
+  }
+
+  /**
+   * Resumes a sandbox that {@link #freezeAndSave} left frozen: thaws it, sends envd {@code /init}
+   * with the request's environment and token ({@code currentToken}: the token envd has) and
+   * registers it as running with the request's end time, in its old slot. If that fails the frozen
+   * container is removed (what was saved remains) and the exception thrown.
+   *
+   * @return empty if the sandbox is not frozen here
+   */
+  public Optional<Sandbox> thaw(SandboxRequest request, @Nullable String currentToken) {
+    requireNonNull(request, "request");
+    String id = request.sandboxId();
+    FrozenSandbox entry;
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the node is shutting down");
+      }
+      entry = frozen.remove(id);
+      if (entry == null) {
+        return Optional.empty();
+      }
+      creating.add(id);
+    }
+    Sandbox old = entry.sandbox();
+    try {
+      if (!runtime.thaw(old.containerId())) {
+        throw new SandboxRuntimeException("thawing " + old.containerId() + " failed");
+      }
+      envd.init(
+          old.slot().ip(),
+          request.envVars(),
+          request.accessToken(),
+          request.defaultUser(),
+          request.defaultWorkdir(),
+          clock.instant(),
+          settings.healthTimeout(),
+          currentToken);
+      Sandbox sandbox =
+          new Sandbox(
+              id,
+              old.containerId(),
+              request.templateId(),
+              old.slot(),
+              request.limits(),
+              request.metadata(),
+              clock.instant(),
+              request.endTime(),
+              request.egress());
+      SandboxRecord.write(sandboxDir(old.containerId()), sandbox, request.accessToken());
+      synchronized (lock) {
+        if (closed) {
+          throw new IllegalStateException("the node shut down during the resume");
+        }
+        sandboxes.put(id, sandbox);
+        accessTokens.put(id, Optional.ofNullable(request.accessToken()));
+        requests.put(id, request);
+        addresses.put(id, old.slot().ip());
+      }
+      return Optional.of(sandbox);
+    } catch (RuntimeException e) {
+      try {
+        removeFrozen(entry);
+      } catch (RuntimeException removeFailed) {
+        e.addSuppressed(removeFailed);
+      }
+      throw e;
+    } finally {
+      synchronized (lock) {
+        creating.remove(id);
+        lock.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Removes the container of a sandbox {@link #freezeAndSave} left frozen and releases its slot.
+   *
+   * @return false if none is frozen under that id
+   */
+  public boolean dropFrozen(String sandboxId) {
+    requireNonNull(sandboxId, "sandboxId");
+    FrozenSandbox entry;
+    synchronized (lock) {
+      entry = frozen.remove(sandboxId);
+    }
+    if (entry == null) {
+      return false;
+    }
+    removeFrozen(entry);
+    return true;
+  }
+
+  /** Ids of the paused sandboxes waiting frozen, oldest first. */
+  public List<String> frozenIds() {
+    synchronized (lock) {
+      return List.copyOf(frozen.keySet());
+    }
+  }
+
+  /** Drops the frozen sandboxes beyond the limit (oldest first) and those older than allowed. */
+  public void dropFrozenOverLimits() {
+    List<FrozenSandbox> drop = new ArrayList<>();
+    synchronized (lock) {
+      Instant oldest = clock.instant().minus(frozenFor);
+      var entries = frozen.values().iterator();
+      while (entries.hasNext()) {
+        FrozenSandbox entry = entries.next();
+        if (frozen.size() > frozenLimit || !entry.since().isAfter(oldest)) {
+          drop.add(entry);
+          entries.remove();
+        }
+      }
+    }
+    for (FrozenSandbox entry : drop) {
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "dropping frozen sandbox {0}: over the limit or too old",
+          entry.sandbox().sandboxId());
+      removeFrozen(entry);
+    }
+  }
+
+  /** Drops the oldest frozen sandbox if the addresses are all taken and one is frozen. */
+  private void dropFrozenForAnAddress() {
+    FrozenSandbox oldest;
+    synchronized (lock) {
+      int used = sandboxes.size() + creating.size() + warmCount() + frozen.size();
+      if (frozen.isEmpty() || used < addressCount()) {
+        return;
+      }
+      var first = frozen.entrySet().iterator().next();
+      oldest = first.getValue();
+      frozen.remove(first.getKey());
+    }
+    removeFrozen(oldest);
+  }
+
+  private void removeFrozen(FrozenSandbox entry) {
+    Sandbox sandbox = entry.sandbox();
+    try {
+      runtime.remove(sandbox.containerId());
+      network.release(sandbox.slot());
+    } finally {
+      synchronized (lock) {
+        containerIds.remove(sandbox.containerId());
+      }
+    }
+  }
+
   // ---- warm pool ----
 
   /** A started sandbox waiting in its template's pool: envd healthy, not {@code /init}ed. */
@@ -504,7 +734,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       }
       int inUse = sandboxes.size() + creating.size();
       // warm sandboxes take addresses, never a place a create could use
-      int room = Math.min(capacity() - inUse, addressCount() - inUse - warmCount());
+      int room = Math.min(capacity() - inUse, addressCount() - inUse - warmCount() - frozen.size());
       for (String templateId : ids) {
         ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
         int have = (pool == null ? 0 : pool.size()) + warmFilling.getOrDefault(templateId, 0);
@@ -842,6 +1072,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     requireNonNull(request, "request");
     requireNonNull(starter, "starter");
     Path rootfs = templates.template(request.templateId()).rootfs();
+    dropFrozenForAnAddress();
     String id = request.sandboxId();
     synchronized (lock) {
       if (closed) {
@@ -855,7 +1086,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         throw new NodeFullException(
             "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
       }
-      if (inUse + warmCount() >= addressCount()) {
+      if (inUse + warmCount() + frozen.size() >= addressCount()) {
         throw new NodeFullException("no network address left in " + network.config().pool());
       }
       creating.add(id);
@@ -966,6 +1197,11 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   private void reapSafely() {
+    try {
+      dropFrozenOverLimits();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "dropping frozen sandboxes failed", e);
+    }
     topUpWarmPools();
     try {
       for (String id : deleteExpired()) {
@@ -1023,6 +1259,23 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       try {
         runtime.remove(sandbox.containerId());
         network.release(sandbox.slot());
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    // their saved state is complete on disk: a resume after the restart restores it
+    List<FrozenSandbox> frozenNow;
+    synchronized (lock) {
+      frozenNow = List.copyOf(frozen.values());
+      frozen.clear();
+    }
+    for (FrozenSandbox sandbox : frozenNow) {
+      try {
+        removeFrozen(sandbox);
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;

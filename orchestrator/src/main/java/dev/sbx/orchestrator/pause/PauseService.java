@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -35,6 +37,14 @@ import org.jspecify.annotations.Nullable;
  * {@code --net-disconnect-ok}); listening sockets are bound to the wildcard address and keep
  * listening. {@code /etc/hosts} is written anew with the new address.
  *
+ * <p><b>Frozen pause</b> (runc with CRIU, {@link SavedStateSettings#frozenLimit()} above 0): the
+ * sandbox is frozen (cgroup freezer), its state saved as above but with a leave-running checkpoint
+ * and a copy of the upper directory, and its container then waits frozen in memory, slot and
+ * address kept, so that a resume only thaws it and {@code /init}s envd again (connections held open
+ * survive). It is dropped (container removed, slot released: its saved state is what remains) when
+ * more than the limit wait or after {@link SavedStateSettings#frozenFor()}, when a create needs its
+ * address, when the paused sandbox is killed and when the node stops.
+ *
  * <p><b>Resume</b>: same id, a new end time, the saved upper directory moved back, the checkpoint
  * restored (or a cold boot on the files), envd {@code /init}ed again with the saved environment,
  * user, workdir and the token; then the save is deleted. If it fails, the upper directory goes back
@@ -48,6 +58,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe.
  */
 public final class PauseService {
+  private static final System.Logger LOG = System.getLogger(PauseService.class.getName());
+
   private static final Pattern SNAPSHOT_ID = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
 
   private final SandboxLifecycle lifecycle;
@@ -70,6 +82,7 @@ public final class PauseService {
     this.store = requireNonNull(store, "store");
     this.settings = requireNonNull(settings, "settings");
     this.clock = requireNonNull(clock, "clock");
+    lifecycle.keepFrozen(settings.frozenLimit(), settings.frozenFor());
   }
 
   public SavedStateStore store() {
@@ -98,31 +111,34 @@ public final class PauseService {
       checkQuota(sandbox, keepMemory);
       SandboxRequest request = lifecycle.request(sandboxId).orElse(null);
       String token = lifecycle.accessToken(sandboxId);
+      if (keepMemory && lifecycle.canKeepFrozen()) {
+        SavedRecord saved =
+            lifecycle.freezeAndSave(
+                sandboxId,
+                frozen ->
+                    save(
+                        store.begin(SavedRecord.Kind.PAUSED, sandboxId),
+                        path -> saveFrozen(frozen, path, true),
+                        record(SavedRecord.Kind.PAUSED, sandboxId, frozen, true, token, request)));
+        lifecycle.dropFrozenOverLimits();
+        return saved;
+      }
       return lifecycle.stop(
           sandboxId,
-          running -> {
-            Path path = store.begin(SavedRecord.Kind.PAUSED, sandboxId);
-            try {
-              if (keepMemory) {
-                runtime.checkpoint(
-                    running.containerId(),
-                    path.resolve("image"),
-                    false,
-                    settings.checkpointTimeout());
-              }
-              runtime.removeKeepingUpper(running.containerId(), path.resolve("upper"));
-              return store.commit(
-                  path,
-                  record(SavedRecord.Kind.PAUSED, sandboxId, running, keepMemory, token, request));
-            } catch (RuntimeException e) {
-              try {
-                store.discard(path);
-              } catch (RuntimeException discardFailed) {
-                e.addSuppressed(discardFailed);
-              }
-              throw e;
-            }
-          });
+          running ->
+              save(
+                  store.begin(SavedRecord.Kind.PAUSED, sandboxId),
+                  path -> {
+                    if (keepMemory) {
+                      runtime.checkpoint(
+                          running.containerId(),
+                          path.resolve("image"),
+                          false,
+                          settings.checkpointTimeout());
+                    }
+                    runtime.removeKeepingUpper(running.containerId(), path.resolve("upper"));
+                  },
+                  record(SavedRecord.Kind.PAUSED, sandboxId, running, keepMemory, token, request)));
     } finally {
       release(sandboxId);
     }
@@ -259,6 +275,11 @@ public final class PauseService {
       SandboxRequest request =
           request(
               saved, sandboxId, endTime, accessToken != null ? accessToken : saved.accessToken());
+      Optional<Sandbox> thawed = thawFrozen(request, saved);
+      if (thawed.isPresent()) {
+        store.delete(SavedRecord.Kind.PAUSED, sandboxId);
+        return thawed.get();
+      }
       Sandbox sandbox =
           lifecycle.start(
               request,
@@ -270,6 +291,22 @@ public final class PauseService {
       return sandbox;
     } finally {
       release(sandboxId);
+    }
+  }
+
+  /**
+   * Resumes the sandbox by thawing it if it still waits frozen; empty if not, or if that failed
+   * (then its saved state is restored instead).
+   */
+  private Optional<Sandbox> thawFrozen(SandboxRequest request, SavedRecord saved) {
+    try {
+      return lifecycle.thaw(request, saved.accessToken());
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "thawing frozen sandbox " + request.sandboxId() + " failed, restoring its saved state",
+          e);
+      return Optional.empty();
     }
   }
 
@@ -293,7 +330,7 @@ public final class PauseService {
   }
 
   /**
-   * Deletes a paused sandbox's saved state.
+   * Deletes a paused sandbox's saved state, and its container if it still waits frozen.
    *
    * @throws SavedStateNotFoundException if nothing is paused under that id
    * @throws AlreadyPausedException if it is being resumed
@@ -308,6 +345,7 @@ public final class PauseService {
         throw new SavedStateNotFoundException("no paused sandbox " + sandboxId);
       }
     }
+    lifecycle.dropFrozen(sandboxId);
   }
 
   // ---- snapshots and fork ----
@@ -341,17 +379,26 @@ public final class PauseService {
     } catch (AlreadyPausedException e) {
       throw new SnapshotExistsException(snapshotId);
     }
+    return save(
+        path,
+        into -> checkpointCopy(sandbox, into, keepMemory),
+        record(
+            SavedRecord.Kind.SNAPSHOT,
+            snapshotId,
+            sandbox,
+            keepMemory,
+            lifecycle.accessToken(sandboxId),
+            lifecycle.request(sandboxId).orElse(null)));
+  }
+
+  /**
+   * Fills the begun save at {@code path} and commits it with {@code record}; a save that failed is
+   * discarded.
+   */
+  private SavedRecord save(Path path, Consumer<Path> filler, SavedRecord record) {
     try {
-      checkpointCopy(sandbox, path, keepMemory);
-      return store.commit(
-          path,
-          record(
-              SavedRecord.Kind.SNAPSHOT,
-              snapshotId,
-              sandbox,
-              keepMemory,
-              lifecycle.accessToken(sandboxId),
-              lifecycle.request(sandboxId).orElse(null)));
+      filler.accept(path);
+      return store.commit(path, record);
     } catch (RuntimeException e) {
       try {
         store.discard(path);
@@ -371,16 +418,21 @@ public final class PauseService {
   private void checkpointCopy(Sandbox sandbox, Path path, boolean keepMemory) {
     boolean frozen = runtime.freeze(sandbox.containerId());
     try {
-      if (keepMemory) {
-        runtime.checkpoint(
-            sandbox.containerId(), path.resolve("image"), true, settings.checkpointTimeout());
-      }
-      copyUpper(sandbox, path);
+      saveFrozen(sandbox, path, keepMemory);
     } finally {
       if (frozen) {
         runtime.thaw(sandbox.containerId());
       }
     }
+  }
+
+  /** A leave-running checkpoint into {@code path/image} and a copy of the upper directory. */
+  private void saveFrozen(Sandbox sandbox, Path path, boolean keepMemory) {
+    if (keepMemory) {
+      runtime.checkpoint(
+          sandbox.containerId(), path.resolve("image"), true, settings.checkpointTimeout());
+    }
+    copyUpper(sandbox, path);
   }
 
   private void copyUpper(Sandbox sandbox, Path path) {

@@ -314,8 +314,21 @@ public final class RuncRuntime implements SandboxRuntime {
   }
 
   @Override
+  public boolean canFreeze() {
+    return true;
+  }
+
+  /**
+   * Freezes through the cgroup's files ({@link CgroupFreezer}); if that is not done within {@link
+   * #FREEZE_TIMEOUT}, {@code runc pause} (which retries a freezer stuck in FREEZING).
+   */
+  @Override
   public boolean freeze(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
+    Optional<CgroupFreezer> freezer = CgroupFreezer.of(cgroupDirs(sandboxId));
+    if (freezer.isPresent() && freezer.get().freeze(FREEZE_TIMEOUT)) {
+      return true;
+    }
     HostCommand.Result result = runc.run("pause", containerId(sandboxId));
     if (!result.succeeded()) {
       throw new SandboxRuntimeException(
@@ -324,11 +337,16 @@ public final class RuncRuntime implements SandboxRuntime {
     return true;
   }
 
+  /** As {@link #freeze}: the cgroup's files, else {@code runc resume}. */
   @Override
-  public void thaw(String sandboxId) {
+  public boolean thaw(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
+    Optional<CgroupFreezer> freezer = CgroupFreezer.of(cgroupDirs(sandboxId));
+    if (freezer.isPresent() && freezer.get().thaw(FREEZE_TIMEOUT)) {
+      return true;
+    }
     if (!isPaused(sandboxId)) {
-      return;
+      return runc.state(sandboxId).filter(s -> s.state() == SandboxState.RUNNING).isPresent();
     }
     HostCommand.Result result = runc.run("resume", containerId(sandboxId));
     if (!result.succeeded()) {
@@ -337,10 +355,19 @@ public final class RuncRuntime implements SandboxRuntime {
           "runc resume {0} failed: {1}",
           containerId(sandboxId),
           result.error());
+      return false;
     }
+    return true;
   }
 
+  /** How long a freeze or thaw through the cgroup's files may take before runc is asked. */
+  static final Duration FREEZE_TIMEOUT = Duration.ofSeconds(2);
+
   private boolean isPaused(String sandboxId) {
+    Optional<CgroupFreezer> freezer = CgroupFreezer.of(cgroupDirs(sandboxId));
+    if (freezer.isPresent()) {
+      return freezer.get().isFrozen();
+    }
     return runc.state(sandboxId).filter(s -> s.state() == SandboxState.PAUSED).isPresent();
   }
 

@@ -78,8 +78,19 @@ public interface SandboxRuntime {
     return false;
   }
 
-  /** Lets a sandbox that {@link #freeze} stopped run on; failures are logged, not thrown. */
-  default void thaw(String sandboxId) {}
+  /** Whether {@link #freeze} can freeze this runtime's sandboxes. */
+  default boolean canFreeze() {
+    return false;
+  }
+
+  /**
+   * Lets a sandbox that {@link #freeze} stopped run on; failures are logged, not thrown.
+   *
+   * @return whether it runs now
+   */
+  default boolean thaw(String sandboxId) {
+    return false;
+  }
 
   /**
    * As {@link #remove}, but first moves the sandbox's overlay upper directory (its rootfs changes)

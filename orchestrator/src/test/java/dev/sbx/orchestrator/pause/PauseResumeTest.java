@@ -144,6 +144,10 @@ class PauseResumeTest {
   }
 
   private OrchestratorConfig config(boolean gvisor, long quotaBytes) {
+    return config(gvisor, quotaBytes, SavedStateSettings.DEFAULT.frozenLimit());
+  }
+
+  private OrchestratorConfig config(boolean gvisor, long quotaBytes, int frozenLimit) {
     OrchestratorConfig config =
         new OrchestratorConfig(
                 InetAddress.getLoopbackAddress(),
@@ -161,7 +165,8 @@ class PauseResumeTest {
             .withSavedState(
                 SavedStateSettings.DEFAULT
                     .withDir(workDir.resolve("saved"))
-                    .withQuotaBytes(quotaBytes));
+                    .withQuotaBytes(quotaBytes)
+                    .withFrozen(frozenLimit, SavedStateSettings.DEFAULT.frozenFor()));
     return gvisor ? config.withRunsc(runsc()) : config;
   }
 
@@ -241,23 +246,28 @@ class PauseResumeTest {
 
   /** Counts, pauses with memory, resumes: the counter goes on from where it was. */
   private void memoryKept(boolean gvisor) throws Exception {
-    memoryKept(gvisor, COUNTER, "0");
+    memoryKept(gvisor, COUNTER, "0", false);
   }
 
   /**
    * {@link #memoryKept(boolean)} with the counter started by {@code counter}, running as the uid
-   * {@code owner} (it owns each new {@code /tmp/count}, also after the resume).
+   * {@code owner} (it owns each new {@code /tmp/count}, also after the resume); with {@code frozen}
+   * the sandbox waits frozen while paused and the resume thaws it (same address), else the resume
+   * restores the checkpoint.
    */
-  private void memoryKept(boolean gvisor, String counter, String owner) throws Exception {
-    Orchestrator orchestrator = start(config(gvisor, 0));
+  private void memoryKept(boolean gvisor, String counter, String owner, boolean frozen)
+      throws Exception {
+    Orchestrator orchestrator = start(config(gvisor, 0, frozen ? 1 : 0));
     String id = "q" + (gvisor ? "g" : "c") + ProcessHandle.current().pid();
     withStubs(
         orchestrator,
         sandboxes -> {
-          create(sandboxes, id);
+          String address = create(sandboxes, id).getAddress();
           sh(orchestrator, id, "echo kept > /home-file; " + counter);
           await(() -> count(orchestrator, id) > 3);
           PausedSandbox paused = pause(sandboxes, id, true);
+          assertThat(orchestrator.lifecycle().frozenIds())
+              .isEqualTo(frozen ? List.of(id) : List.of());
           assertThat(paused.getMemoryKept()).isTrue();
           assertThat(paused.getSizeBytes()).isPositive();
           assertThat(orchestrator.lifecycle().get(id)).isEmpty();
@@ -274,6 +284,10 @@ class PauseResumeTest {
                           .isEqualTo(Status.Code.FAILED_PRECONDITION));
           Sandbox resumed = resume(sandboxes, id);
           assertThat(resumed.getSandboxId()).isEqualTo(id);
+          assertThat(orchestrator.lifecycle().frozenIds()).isEmpty();
+          if (frozen) {
+            assertThat(resumed.getAddress()).isEqualTo(address);
+          }
           assertThat(saved).doesNotExist();
           int after = count(orchestrator, id);
           assertThat(after).isGreaterThanOrEqualTo(before);
@@ -295,7 +309,7 @@ class PauseResumeTest {
     assertThat(new RuncRuntime(runc()).canCheckpoint())
         .as("CRIU 4.2+ at /opt/sbx-criu/criu (scripts/install-deps.sh orchestrator)")
         .isTrue();
-    memoryKept(false);
+    memoryKept(false, COUNTER, "0", true);
   }
 
   /**
@@ -306,7 +320,7 @@ class PauseResumeTest {
   @Test
   void runcPauseWithMemoryKeepsTheDefaultUsersCounterGoing() throws Exception {
     assertThat(new RuncRuntime(runc()).canCheckpoint()).isTrue();
-    memoryKept(false, "su -s /bin/sh user -c '" + COUNTER + "'", "1000");
+    memoryKept(false, "su -s /bin/sh user -c '" + COUNTER + "'", "1000", false);
   }
 
   /**
@@ -380,6 +394,53 @@ class PauseResumeTest {
           assertThat(sh(second, id, "ps | grep -c '[s]leep 0.1' || true")).isEqualTo("0");
         },
         node -> {});
+  }
+
+  /**
+   * With room for one frozen sandbox, a second pause drops the first one's container (its saved
+   * state remains and its resume restores it) and a kill of the frozen one removes its container.
+   */
+  @Test
+  void frozenLimitDropsTheOldestWhichResumesFromItsSavedState() throws Exception {
+    Orchestrator orchestrator = start(config(false, 0, 1));
+    String first = "qf" + ProcessHandle.current().pid();
+    String second = first + "b";
+    String third = first + "c";
+    SandboxRuntime runtime = orchestrator.lifecycle().runtime();
+    withStubs(
+        orchestrator,
+        sandboxes -> {
+          for (String id : List.of(first, second, third)) {
+            create(sandboxes, id);
+            sh(orchestrator, id, COUNTER);
+          }
+          await(() -> count(orchestrator, first) > 3);
+          pause(sandboxes, first, true);
+          assertThat(orchestrator.lifecycle().frozenIds()).containsExactly(first);
+          assertThat(runtime.find(first)).isPresent();
+          pause(sandboxes, second, true);
+          assertThat(orchestrator.lifecycle().frozenIds()).containsExactly(second);
+          assertThat(runtime.find(first)).isEmpty();
+          int before = Integer.parseInt(readSaved(first, "upper/tmp/count"));
+          resume(sandboxes, first);
+          assertThat(count(orchestrator, first)).isGreaterThanOrEqualTo(before);
+          await(() -> count(orchestrator, first) > before + 3);
+          pause(sandboxes, third, true);
+          assertThat(orchestrator.lifecycle().frozenIds()).containsExactly(third);
+          sandboxes.deletePaused(DeletePausedRequest.newBuilder().setSandboxId(third).build());
+          assertThat(orchestrator.lifecycle().frozenIds()).isEmpty();
+          assertThat(runtime.find(third)).isEmpty();
+          assertThat(workDir.resolve("saved/paused").resolve(third)).doesNotExist();
+          assertThat(runtime.find(second)).isEmpty();
+          resume(sandboxes, second);
+          int resumed = count(orchestrator, second);
+          await(() -> count(orchestrator, second) > resumed);
+        },
+        node -> {});
+  }
+
+  private String readSaved(String id, String file) {
+    return readString(workDir.resolve("saved/paused").resolve(id).resolve(file)).strip();
   }
 
   @Test
