@@ -45,21 +45,28 @@ import org.jspecify.annotations.Nullable;
  * or the node restarted).
  *
  * <p>{@code java -cp … dev.sbx.bench.PauseResumeBenchmark <envd-dist> [runs]}. Per runtime: an idle
- * sandbox (envd only) paused with memory and resumed {@code runs} times; a sandbox holding 256 MiB
- * of live memory (random bytes in a process's heap: {@code tail -c} keeps its last 256 MiB of a
- * pipe that stays open) paused and resumed {@code runs} times, checking after each resume that the
- * holder still runs; then one fork of 10 children from the idle sandbox. Times are the gRPC calls
- * until they return: a pause until the state is on disk and the sandbox gone, a resume until envd
- * in the restored sandbox has answered {@code /init}.
+ * sandbox (envd only) paused with memory and resumed {@code runs} times; one fork of 10 children
+ * from it; then a sandbox holding 256 MiB and one holding 1 GiB of live memory (random bytes in a
+ * process's heap: {@code tail -c} keeps the last N MiB of a pipe that stays open) paused and
+ * resumed {@code runs} times each, checking after each resume that the holder still runs. Times are
+ * the gRPC calls until they return: a pause until the state is on disk and the sandbox out of the
+ * running set, a resume until envd in the sandbox has answered {@code /init}.
  */
 public final class PauseResumeBenchmark {
   static final NetworkConfig NETWORK =
       new NetworkConfig("sbxr", "sbxr0", Ipv4Cidr.parse("10.233.0.0/24"), 0);
 
-  /** 256 MiB of random bytes held by a {@code tail} whose input never ends. */
-  private static final String HOLD_256 =
-      "((dd if=/dev/urandom bs=1M count=256; exec sleep 100000) </dev/null 2>/dev/null"
-          + " | tail -c 268435456 >/dev/null 2>&1) >/dev/null 2>&1 </dev/null &";
+  /** {@code mib} MiB of random bytes held by a {@code tail} whose input never ends. */
+  private static String hold(int mib) {
+    return "((dd if=/dev/urandom bs=1M count="
+        + mib
+        + "; exec sleep 100000) </dev/null 2>/dev/null | tail -c "
+        + (mib * 1024L * 1024)
+        + " >/dev/null 2>&1) >/dev/null 2>&1 </dev/null &";
+  }
+
+  /** The live memory sizes measured, MiB. */
+  private static final int[] LIVE_MIB = {256, 1024};
 
   private PauseResumeBenchmark() {}
 
@@ -69,12 +76,12 @@ public final class PauseResumeBenchmark {
       Samples idlePause,
       Samples idleResume,
       long idleSize,
-      @Nullable Samples bigPause,
-      @Nullable Samples bigResume,
-      long bigSize,
-      long bigUsage,
+      List<Live> live,
       long forkNanos,
       int forkStarted) {}
+
+  /** Pause and resume of a sandbox holding {@code mib} MiB of live memory. */
+  private record Live(int mib, Samples pause, Samples resume, long size, long usage) {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
@@ -95,27 +102,27 @@ public final class PauseResumeBenchmark {
     row(results, "idle: pause p50 / p95", r -> pct(r.idlePause()));
     row(results, "idle: resume p50 / p95", r -> pct(r.idleResume()));
     row(results, "idle: saved size (checkpoint + upper dir)", r -> mib(r.idleSize()));
-    row(
-        results,
-        "256 MiB live: memory use before pause",
-        r -> r.bigPause() == null ? "–" : mib(r.bigUsage()));
-    row(results, "256 MiB live: pause p50 / p95", r -> pct(r.bigPause()));
-    row(results, "256 MiB live: resume p50 / p95", r -> pct(r.bigResume()));
-    row(
-        results,
-        "256 MiB live: checkpoint size",
-        r -> r.bigPause() == null ? "–" : mib(r.bigSize()));
-    row(
-        results,
-        "256 MiB live: pause per GiB of checkpoint (p50)",
-        r -> {
-          Samples pause = r.bigPause();
-          return pause == null
-              ? "–"
-              : String.format(
-                  "%.2f s",
-                  pause.percentileMillis(50) / 1000.0 / (r.bigSize() / (1024.0 * 1024 * 1024)));
-        });
+    for (int n = 0; n < LIVE_MIB.length; n++) {
+      int index = n;
+      String live = LIVE_MIB[n] + " MiB live: ";
+      row(results, live + "memory use before pause", r -> cell(r, index, l -> mib(l.usage())));
+      row(results, live + "pause p50 / p95", r -> cell(r, index, l -> pct(l.pause())));
+      row(results, live + "resume p50 / p95", r -> cell(r, index, l -> pct(l.resume())));
+      row(results, live + "checkpoint size", r -> cell(r, index, l -> mib(l.size())));
+      row(
+          results,
+          live + "pause per GiB of checkpoint (p50)",
+          r ->
+              cell(
+                  r,
+                  index,
+                  l ->
+                      String.format(
+                          "%.2f s",
+                          l.pause().percentileMillis(50)
+                              / 1000.0
+                              / (l.size() / (1024.0 * 1024 * 1024)))));
+    }
     row(
         results,
         "fork of 10 (one call, all children ready)",
@@ -126,6 +133,12 @@ public final class PauseResumeBenchmark {
       List<Result> results, String name, java.util.function.Function<Result, String> cell) {
     System.out.println(
         "| " + name + " | " + String.join(" | ", results.stream().map(cell).toList()) + " |");
+  }
+
+  /** The cell of the {@code index}th live size, or a dash if the runtime kept no memory. */
+  private static String cell(
+      Result result, int index, java.util.function.Function<Live, String> format) {
+    return index < result.live().size() ? format.apply(result.live().get(index)) : "–";
   }
 
   private static String pct(@Nullable Samples samples) {
@@ -234,43 +247,14 @@ public final class PauseResumeBenchmark {
           if (!memory) {
             System.out.printf("%s done, load %s%n", name, Machine.loadAverage());
             return new Result(
-                name, idlePause, idleResume, idleSize, null, null, 0, 0, forkNanos, forkStarted);
+                name, idlePause, idleResume, idleSize, List.of(), forkNanos, forkStarted);
           }
-          // 256 MiB live
-          create(sandboxes, "rbig", 1024);
-          sh(orchestrator, "rbig", HOLD_256);
-          long usage = awaitUsage(orchestrator, "rbig", 256L << 20);
-          System.out.println(sh(orchestrator, "rbig", "ps -o pid,rss,args"));
-          Samples bigPause = new Samples(runs);
-          Samples bigResume = new Samples(runs);
-          long bigSize = 0;
-          for (int i = 0; i < runs; i++) {
-            start = System.nanoTime();
-            PausedSandbox paused = pause(sandboxes, "rbig");
-            bigPause.add(System.nanoTime() - start);
-            bigSize = paused.getSizeBytes();
-            start = System.nanoTime();
-            resume(sandboxes, "rbig");
-            bigResume.add(System.nanoTime() - start);
-            String ps = sh(orchestrator, "rbig", "ps -o pid,rss,args");
-            if (!ps.contains("tail -c")) {
-              throw new IllegalStateException(
-                  "the memory holder is gone after resume " + i + ":\n" + ps);
-            }
+          List<Live> live = new ArrayList<>();
+          for (int mib : LIVE_MIB) {
+            live.add(live(orchestrator, sandboxes, mib, runs));
           }
-          delete(sandboxes, "rbig");
           System.out.printf("%s done, load %s%n", name, Machine.loadAverage());
-          return new Result(
-              name,
-              idlePause,
-              idleResume,
-              idleSize,
-              bigPause,
-              bigResume,
-              bigSize,
-              usage,
-              forkNanos,
-              forkStarted);
+          return new Result(name, idlePause, idleResume, idleSize, live, forkNanos, forkStarted);
         } finally {
           channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
@@ -284,6 +268,41 @@ public final class PauseResumeBenchmark {
       DirectoryTree.delete(workDir);
       removeCgroupParent("sbxr");
     }
+  }
+
+  /**
+   * Pauses and resumes {@code runs} times a sandbox holding {@code mib} MiB of random bytes,
+   * checking after each resume that the holder still runs.
+   */
+  private static Live live(
+      Orchestrator orchestrator,
+      SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes,
+      int mib,
+      int runs)
+      throws InterruptedException {
+    String id = "rlive" + mib;
+    create(sandboxes, id, mib + 768);
+    sh(orchestrator, id, hold(mib));
+    long usage = awaitUsage(orchestrator, id, (long) mib << 20);
+    System.out.println(sh(orchestrator, id, "ps -o pid,rss,args"));
+    Samples pause = new Samples(runs);
+    Samples resume = new Samples(runs);
+    long size = 0;
+    for (int i = 0; i < runs; i++) {
+      long start = System.nanoTime();
+      PausedSandbox paused = pause(sandboxes, id);
+      pause.add(System.nanoTime() - start);
+      size = paused.getSizeBytes();
+      start = System.nanoTime();
+      resume(sandboxes, id);
+      resume.add(System.nanoTime() - start);
+      String ps = sh(orchestrator, id, "ps -o pid,rss,args");
+      if (!ps.contains("tail -c")) {
+        throw new IllegalStateException("the memory holder is gone after resume " + i + ":\n" + ps);
+      }
+    }
+    delete(sandboxes, id);
+    return new Live(mib, pause, resume, size, usage);
   }
 
   /** Removes the (empty) parent cgroup {@code /<name>} the runtimes made in every hierarchy. */
