@@ -548,28 +548,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
           clock.instant(),
           settings.healthTimeout(),
           currentToken);
-      Sandbox sandbox =
-          new Sandbox(
-              id,
-              old.containerId(),
-              request.templateId(),
-              old.slot(),
-              request.limits(),
-              request.metadata(),
-              clock.instant(),
-              request.endTime(),
-              request.egress());
-      SandboxRecord.write(sandboxDir(old.containerId()), sandbox, request.accessToken());
-      synchronized (lock) {
-        if (closed) {
-          throw new IllegalStateException("the node shut down during the resume");
-        }
-        sandboxes.put(id, sandbox);
-        accessTokens.put(id, Optional.ofNullable(request.accessToken()));
-        requests.put(id, request);
-        addresses.put(id, old.slot().ip());
-      }
-      return Optional.of(sandbox);
+      return Optional.of(register(request, old.containerId(), old.slot()));
     } catch (RuntimeException e) {
       try {
         removeFrozen(entry);
@@ -1119,28 +1098,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
           clock.instant(),
           settings.healthTimeout(),
           currentToken);
-      Sandbox sandbox =
-          new Sandbox(
-              id,
-              id,
-              request.templateId(),
-              slot,
-              request.limits(),
-              request.metadata(),
-              clock.instant(),
-              request.endTime(),
-              request.egress());
-      SandboxRecord.write(sandboxDir(id), sandbox, request.accessToken());
-      synchronized (lock) {
-        if (closed) {
-          throw new IllegalStateException("the node shut down during the start");
-        }
-        sandboxes.put(id, sandbox);
-        accessTokens.put(id, Optional.ofNullable(request.accessToken()));
-        requests.put(id, request);
-        addresses.put(id, slot.ip());
-      }
-      return sandbox;
+      return register(request, id, slot);
     } catch (RuntimeException e) {
       // the starter removed what it made if it failed; a later failure removes the container
       if (containerMade) {
@@ -1161,6 +1119,38 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         lock.notifyAll();
       }
     }
+  }
+
+  /**
+   * Makes the request's sandbox in {@code containerId} and {@code slot}, started now, writes its
+   * record and registers it as running (listed, routed by the proxy).
+   *
+   * @throws IllegalStateException if the node shut down meanwhile
+   */
+  private Sandbox register(SandboxRequest request, String containerId, NetworkSlot slot) {
+    String id = request.sandboxId();
+    Sandbox sandbox =
+        new Sandbox(
+            id,
+            containerId,
+            request.templateId(),
+            slot,
+            request.limits(),
+            request.metadata(),
+            clock.instant(),
+            request.endTime(),
+            request.egress());
+    SandboxRecord.write(sandboxDir(containerId), sandbox, request.accessToken());
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the node shut down before " + id + " was registered");
+      }
+      sandboxes.put(id, sandbox);
+      accessTokens.put(id, Optional.ofNullable(request.accessToken()));
+      requests.put(id, request);
+      addresses.put(id, slot.ip());
+    }
+    return sandbox;
   }
 
   /** Rewrites the sandbox's record (under the lock, so updates are written in order). */
