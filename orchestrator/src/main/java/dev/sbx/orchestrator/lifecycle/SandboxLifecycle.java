@@ -296,6 +296,11 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    * differ, its egress policy.
    */
   private void init(SandboxRequest request, NetworkSlot slot) {
+    init(request, slot, null);
+  }
+
+  /** {@code /init} with the request's data; {@code currentToken}: the token envd already has. */
+  private void init(SandboxRequest request, NetworkSlot slot, @Nullable String currentToken) {
     envd.init(
         slot.ip(),
         request.envVars(),
@@ -303,7 +308,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         request.defaultUser(),
         request.defaultWorkdir(),
         clock.instant(),
-        settings.healthTimeout());
+        settings.healthTimeout(),
+        currentToken);
   }
 
   /**
@@ -479,14 +485,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   public <T> T freezeAndSave(String sandboxId, java.util.function.Function<Sandbox, T> saver) {
     requireNonNull(sandboxId, "sandboxId");
     requireNonNull(saver, "saver");
-    Sandbox sandbox;
-    synchronized (lock) {
-      sandbox = sandboxes.get(sandboxId);
-      if (sandbox == null || !deleting.add(sandboxId)) {
-        throw new SandboxNotFoundException(sandboxId);
-      }
-      addresses.remove(sandboxId);
-    }
+    Sandbox sandbox = takeOutOfService(sandboxId);
     T result;
     try {
       if (!runtime.freeze(sandbox.containerId())) {
@@ -539,15 +538,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       if (!runtime.thaw(old.containerId())) {
         throw new SandboxRuntimeException("thawing " + old.containerId() + " failed");
       }
-      envd.init(
-          old.slot().ip(),
-          request.envVars(),
-          request.accessToken(),
-          request.defaultUser(),
-          request.defaultWorkdir(),
-          clock.instant(),
-          settings.healthTimeout(),
-          currentToken);
+      init(request, old.slot(), currentToken);
       return Optional.of(register(request, old.containerId(), old.slot()));
     } catch (RuntimeException e) {
       try {
@@ -882,14 +873,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    */
   public void delete(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
-    Sandbox sandbox;
-    synchronized (lock) {
-      sandbox = sandboxes.get(sandboxId);
-      if (sandbox == null || !deleting.add(sandboxId)) {
-        throw new SandboxNotFoundException(sandboxId);
-      }
-      addresses.remove(sandboxId);
-    }
+    Sandbox sandbox = takeOutOfService(sandboxId);
     boolean containerRemoved = false;
     try {
       runtime.remove(sandbox.containerId());
@@ -969,6 +953,23 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   /**
+   * Marks a running sandbox as being deleted (no other delete, pause or stop meanwhile) and takes
+   * it out of the proxy's catalog.
+   *
+   * @throws SandboxNotFoundException if there is no such sandbox (or it is being deleted)
+   */
+  private Sandbox takeOutOfService(String sandboxId) {
+    synchronized (lock) {
+      Sandbox sandbox = sandboxes.get(sandboxId);
+      if (sandbox == null || !deleting.add(sandboxId)) {
+        throw new SandboxNotFoundException(sandboxId);
+      }
+      addresses.remove(sandboxId);
+      return sandbox;
+    }
+  }
+
+  /**
    * Takes a running sandbox out of service for {@code stopper} (a pause): no longer routed, not
    * deletable meanwhile. When {@code stopper} returns, its container must be gone: the slot is
    * released and the sandbox forgotten. When it throws, the sandbox is routed again if its
@@ -979,14 +980,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   public <T> T stop(String sandboxId, java.util.function.Function<Sandbox, T> stopper) {
     requireNonNull(sandboxId, "sandboxId");
     requireNonNull(stopper, "stopper");
-    Sandbox sandbox;
-    synchronized (lock) {
-      sandbox = sandboxes.get(sandboxId);
-      if (sandbox == null || !deleting.add(sandboxId)) {
-        throw new SandboxNotFoundException(sandboxId);
-      }
-      addresses.remove(sandboxId);
-    }
+    Sandbox sandbox = takeOutOfService(sandboxId);
     T result;
     try {
       result = stopper.apply(sandbox);
@@ -1089,15 +1083,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         }
       }
       envd.awaitHealthy(slot.ip(), settings.healthTimeout());
-      envd.init(
-          slot.ip(),
-          request.envVars(),
-          request.accessToken(),
-          request.defaultUser(),
-          request.defaultWorkdir(),
-          clock.instant(),
-          settings.healthTimeout(),
-          currentToken);
+      init(request, slot, currentToken);
       return register(request, id, slot);
     } catch (RuntimeException e) {
       // the starter removed what it made if it failed; a later failure removes the container
