@@ -20,6 +20,7 @@ import dev.sbx.orchestrator.runtime.SandboxRuntime;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.CreateSnapshotRequest;
 import dev.sbx.proto.orchestrator.DeletePausedRequest;
+import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
 import dev.sbx.proto.orchestrator.ForkSandboxRequest;
 import dev.sbx.proto.orchestrator.ForkSandboxResponse;
 import dev.sbx.proto.orchestrator.ListPausedRequest;
@@ -64,6 +65,10 @@ class PauseResumeTest {
   static final NetworkConfig NETWORK =
       new NetworkConfig("sbxq", "sbxq0", Ipv4Cidr.parse("10.235.0.0/24"), 0);
 
+  /** Five addresses (a /29 less network, bridge and broadcast). */
+  static final NetworkConfig SMALL_NETWORK =
+      new NetworkConfig("sbxqs", "sbxqs0", Ipv4Cidr.parse("10.235.1.0/29"), 0);
+
   private static final String COUNTER =
       "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count;"
           + " sleep 0.1; done)"
@@ -106,6 +111,7 @@ class PauseResumeTest {
       }
     }
     NetworkSlotPool.removeAll(NETWORK);
+    NetworkSlotPool.removeAll(SMALL_NETWORK);
     try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
       for (Path hierarchy : hierarchies) {
         Path parent = hierarchy.resolve("sbxq");
@@ -148,13 +154,18 @@ class PauseResumeTest {
   }
 
   private OrchestratorConfig config(boolean gvisor, long quotaBytes, int frozenLimit) {
+    return config(gvisor, quotaBytes, frozenLimit, NETWORK);
+  }
+
+  private OrchestratorConfig config(
+      boolean gvisor, long quotaBytes, int frozenLimit, NetworkConfig network) {
     OrchestratorConfig config =
         new OrchestratorConfig(
                 InetAddress.getLoopbackAddress(),
                 0,
                 workDir.resolve("templates"),
                 runc(),
-                NETWORK,
+                network,
                 new LifecycleSettings(
                     TestTemplate.envdDist(),
                     6,
@@ -435,6 +446,43 @@ class PauseResumeTest {
           resume(sandboxes, second);
           int resumed = count(orchestrator, second);
           await(() -> count(orchestrator, second) > resumed);
+        },
+        node -> {});
+  }
+
+  /**
+   * A frozen sandbox holds its address: with all five addresses of the layout taken by four running
+   * sandboxes and a frozen one, a fifth create drops the frozen one's container and gets its
+   * address; the paused sandbox then resumes from its saved state.
+   */
+  @Test
+  void aCreateThatNeedsTheAddressDropsAFrozenSandbox() throws Exception {
+    Orchestrator orchestrator = start(config(false, 0, 1, SMALL_NETWORK));
+    String prefix = "qa" + ProcessHandle.current().pid();
+    SandboxRuntime runtime = orchestrator.lifecycle().runtime();
+    withStubs(
+        orchestrator,
+        sandboxes -> {
+          for (int n = 0; n < 5; n++) {
+            create(sandboxes, prefix + n);
+          }
+          String paused = prefix + 0;
+          sh(orchestrator, paused, COUNTER);
+          await(() -> count(orchestrator, paused) > 3);
+          pause(sandboxes, paused, true);
+          assertThat(orchestrator.lifecycle().frozenIds()).containsExactly(paused);
+          sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(prefix + 1).build());
+          create(sandboxes, prefix + 5);
+          assertThat(orchestrator.lifecycle().frozenIds()).containsExactly(paused);
+          // all five addresses in use (four running, one frozen): the next create takes the
+          // frozen one's
+          create(sandboxes, prefix + 6);
+          assertThat(orchestrator.lifecycle().frozenIds()).isEmpty();
+          assertThat(runtime.find(paused)).isEmpty();
+          sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(prefix + 6).build());
+          int before = Integer.parseInt(readSaved(paused, "upper/tmp/count"));
+          resume(sandboxes, paused);
+          await(() -> count(orchestrator, paused) > before + 3);
         },
         node -> {});
   }
