@@ -21,6 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -510,13 +514,42 @@ public final class PauseService {
         saved.memoryKept() ? saved.accessToken() : null);
   }
 
+  private List<ForkResult> startChildren(
+      List<SandboxRequest> children, SavedRecord saved, Path path) {
+    Semaphore running =
+        new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()), true);
+    List<Future<ForkResult>> started = new ArrayList<>();
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (SandboxRequest child : children) {
+        started.add(
+            threads.submit(
+                () -> {
+                  running.acquireUninterruptibly();
+                  try {
+                    return new ForkResult(startCopy(child, saved, path), null);
+                  } catch (RuntimeException e) {
+                    return new ForkResult(null, e);
+                  } finally {
+                    running.release();
+                  }
+                }));
+      }
+    }
+    List<ForkResult> results = new ArrayList<>();
+    for (Future<ForkResult> child : started) {
+      results.add(child.resultNow());
+    }
+    return results;
+  }
+
   /** One child of a fork: the sandbox, or why it could not start. */
   public record ForkResult(@Nullable Sandbox sandbox, @Nullable RuntimeException error) {}
 
   /**
-   * Checkpoints a running sandbox once (it keeps running) and starts each child from it, in order;
-   * a child that fails is reported in its result and the others still start. The checkpoint is
-   * deleted afterwards.
+   * Checkpoints a running sandbox once (it keeps running) and starts each child from it, as many at
+   * once as the host has processors (a restore is mostly CRIU's CPU work); a child that fails is
+   * reported in its result and the others still start. Results are in the children's order. The
+   * checkpoint is deleted afterwards.
    *
    * @throws SandboxNotFoundException if the parent does not run here
    */
@@ -543,15 +576,7 @@ public final class PauseService {
               keepMemory,
               parentToken,
               lifecycle.request(sandboxId).orElse(null));
-      List<ForkResult> results = new ArrayList<>();
-      for (SandboxRequest child : children) {
-        try {
-          results.add(new ForkResult(startCopy(child, saved, path), null));
-        } catch (RuntimeException e) {
-          results.add(new ForkResult(null, e));
-        }
-      }
-      return results;
+      return startChildren(children, saved, path);
     } catch (IOException e) {
       throw new SandboxRuntimeException("cannot create " + path + ": " + e, e);
     } finally {
