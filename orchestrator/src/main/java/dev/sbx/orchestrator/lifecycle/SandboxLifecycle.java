@@ -580,8 +580,64 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     }
   }
 
-  /** Drops the frozen sandboxes beyond the limit (oldest first) and those older than allowed. */
+  /**
+   * Drops the frozen sandboxes beyond the limit (oldest first) and those older than allowed; then,
+   * while the host is short of memory ({@link #memoryLow}), the oldest one at a time.
+   */
   public void dropFrozenOverLimits() {
+    dropFrozenOverCountAndAge();
+    for (int left = frozenCount(); left > 0 && memoryLow(readMeminfo()); left--) {
+      FrozenSandbox oldest;
+      synchronized (lock) {
+        if (frozen.isEmpty()) {
+          return;
+        }
+        var first = frozen.entrySet().iterator().next();
+        oldest = first.getValue();
+        frozen.remove(first.getKey());
+      }
+      LOG.log(
+          System.Logger.Level.INFO,
+          "dropping frozen sandbox {0}: the host is short of memory",
+          oldest.sandbox().sandboxId());
+      removeFrozen(oldest);
+    }
+  }
+
+  private int frozenCount() {
+    synchronized (lock) {
+      return frozen.size();
+    }
+  }
+
+  /**
+   * Whether {@code /proc/meminfo}'s text says the host is short of memory: less than a tenth of its
+   * memory available. A frozen sandbox keeps what it uses; this is when that memory is needed more
+   * than a fast resume. False if the text lacks the fields.
+   */
+  static boolean memoryLow(String meminfo) {
+    long total = -1;
+    long available = -1;
+    for (String line : meminfo.split("\n")) {
+      String[] fields = line.trim().split("\\s+");
+      if (fields.length >= 2 && fields[0].equals("MemTotal:")) {
+        total = Long.parseLong(fields[1]);
+      } else if (fields.length >= 2 && fields[0].equals("MemAvailable:")) {
+        available = Long.parseLong(fields[1]);
+      }
+    }
+    return total > 0 && available >= 0 && available * 10 < total;
+  }
+
+  private static String readMeminfo() {
+    try {
+      return Files.readString(Path.of("/proc/meminfo"));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private void dropFrozenOverCountAndAge() {
     List<FrozenSandbox> drop = new ArrayList<>();
     synchronized (lock) {
       Instant oldest = clock.instant().minus(frozenFor);
