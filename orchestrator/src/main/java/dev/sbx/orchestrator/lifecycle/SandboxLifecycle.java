@@ -587,20 +587,11 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   public void dropFrozenOverLimits() {
     dropFrozenOverCountAndAge();
     for (int left = frozenCount(); left > 0 && memoryLow(readMeminfo()); left--) {
-      FrozenSandbox oldest;
-      synchronized (lock) {
-        if (frozen.isEmpty()) {
-          return;
-        }
-        var first = frozen.entrySet().iterator().next();
-        oldest = first.getValue();
-        frozen.remove(first.getKey());
+      FrozenSandbox oldest = pollOldestFrozen(false);
+      if (oldest == null) {
+        return;
       }
-      LOG.log(
-          System.Logger.Level.INFO,
-          "dropping frozen sandbox {0}: the host is short of memory",
-          oldest.sandbox().sandboxId());
-      removeFrozen(oldest);
+      drop(oldest, "the host is short of memory");
     }
   }
 
@@ -608,6 +599,31 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     synchronized (lock) {
       return frozen.size();
     }
+  }
+
+  /**
+   * Takes the oldest frozen sandbox out of the frozen set; null if there is none, or if {@code
+   * onlyIfAddressesTaken} and an address is still free.
+   */
+  private @Nullable FrozenSandbox pollOldestFrozen(boolean onlyIfAddressesTaken) {
+    synchronized (lock) {
+      int used = sandboxes.size() + creating.size() + warmCount() + frozen.size();
+      if (frozen.isEmpty() || (onlyIfAddressesTaken && used < addressCount())) {
+        return null;
+      }
+      var first = frozen.entrySet().iterator().next();
+      frozen.remove(first.getKey());
+      return first.getValue();
+    }
+  }
+
+  private void drop(FrozenSandbox entry, String why) {
+    LOG.log(
+        System.Logger.Level.INFO,
+        "dropping frozen sandbox {0} (its saved state stays): {1}",
+        entry.sandbox().sandboxId(),
+        why);
+    removeFrozen(entry);
   }
 
   /**
@@ -651,27 +667,16 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       }
     }
     for (FrozenSandbox entry : drop) {
-      LOG.log(
-          System.Logger.Level.DEBUG,
-          "dropping frozen sandbox {0}: over the limit or too old",
-          entry.sandbox().sandboxId());
-      removeFrozen(entry);
+      drop(entry, "over the limit or too old");
     }
   }
 
   /** Drops the oldest frozen sandbox if the addresses are all taken and one is frozen. */
   private void dropFrozenForAnAddress() {
-    FrozenSandbox oldest;
-    synchronized (lock) {
-      int used = sandboxes.size() + creating.size() + warmCount() + frozen.size();
-      if (frozen.isEmpty() || used < addressCount()) {
-        return;
-      }
-      var first = frozen.entrySet().iterator().next();
-      oldest = first.getValue();
-      frozen.remove(first.getKey());
+    FrozenSandbox oldest = pollOldestFrozen(true);
+    if (oldest != null) {
+      drop(oldest, "a new sandbox needs its address");
     }
-    removeFrozen(oldest);
   }
 
   private void removeFrozen(FrozenSandbox entry) {
