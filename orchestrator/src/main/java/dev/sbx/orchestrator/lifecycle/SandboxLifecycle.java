@@ -181,7 +181,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
             "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
       }
       warm = pollWarm(request.templateId());
-      if (warm == null && inUse + warmCount() + frozen.size() >= addressCount()) {
+      if (warm == null && addressesTaken() >= addressCount()) {
         throw new NodeFullException("no network address left in " + network.config().pool());
       }
       creating.add(id);
@@ -488,10 +488,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     Sandbox sandbox = takeOutOfService(sandboxId);
     T result;
     try {
-      if (!runtime.freeze(sandbox.containerId())) {
-        throw new UnsupportedOperationException(
-            "the runtime cannot freeze " + sandbox.containerId());
-      }
+      runtime.freeze(sandbox.containerId());
       result = saver.apply(sandbox);
     } catch (RuntimeException e) {
       runtime.thaw(sandbox.containerId());
@@ -607,8 +604,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    */
   private @Nullable FrozenSandbox pollOldestFrozen(boolean onlyIfAddressesTaken) {
     synchronized (lock) {
-      int used = sandboxes.size() + creating.size() + warmCount() + frozen.size();
-      if (frozen.isEmpty() || (onlyIfAddressesTaken && used < addressCount())) {
+      if (frozen.isEmpty() || (onlyIfAddressesTaken && addressesTaken() < addressCount())) {
         return null;
       }
       var first = frozen.entrySet().iterator().next();
@@ -703,6 +699,14 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   /** Warm sandboxes waiting and being started, all templates. */
+  /**
+   * Network addresses held now (under the lock): running sandboxes, those being created, warm ones
+   * (waiting or being started) and frozen ones.
+   */
+  private int addressesTaken() {
+    return sandboxes.size() + creating.size() + warmCount() + frozen.size();
+  }
+
   private int warmCount() {
     int count = 0;
     for (ArrayDeque<WarmSandbox> pool : warmPools.values()) {
@@ -765,7 +769,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       }
       int inUse = sandboxes.size() + creating.size();
       // warm sandboxes take addresses, never a place a create could use
-      int room = Math.min(capacity() - inUse, addressCount() - inUse - warmCount() - frozen.size());
+      int room = Math.min(capacity() - inUse, addressCount() - addressesTaken());
       for (String templateId : ids) {
         ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
         int have = (pool == null ? 0 : pool.size()) + warmFilling.getOrDefault(templateId, 0);
@@ -1120,7 +1124,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         throw new NodeFullException(
             "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
       }
-      if (inUse + warmCount() + frozen.size() >= addressCount()) {
+      if (addressesTaken() >= addressCount()) {
         throw new NodeFullException("no network address left in " + network.config().pool());
       }
       creating.add(id);

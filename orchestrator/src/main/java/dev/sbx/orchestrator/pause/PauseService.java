@@ -420,7 +420,10 @@ public final class PauseService {
    * refuses such a restore: "File … has bad size").
    */
   private void checkpointCopy(Sandbox sandbox, Path path, boolean keepMemory) {
-    boolean frozen = runtime.freeze(sandbox.containerId());
+    boolean frozen = runtime.canFreeze();
+    if (frozen) {
+      runtime.freeze(sandbox.containerId());
+    }
     try {
       saveFrozen(sandbox, path, keepMemory);
     } finally {

@@ -323,18 +323,17 @@ public final class RuncRuntime implements SandboxRuntime {
    * #FREEZE_TIMEOUT}, {@code runc pause} (which retries a freezer stuck in FREEZING).
    */
   @Override
-  public boolean freeze(String sandboxId) {
+  public void freeze(String sandboxId) {
     requireNonNull(sandboxId, "sandboxId");
     Optional<CgroupFreezer> freezer = CgroupFreezer.of(cgroupDirs(sandboxId));
     if (freezer.isPresent() && freezer.get().freeze(FREEZE_TIMEOUT)) {
-      return true;
+      return;
     }
     HostCommand.Result result = runc.run("pause", containerId(sandboxId));
     if (!result.succeeded()) {
       throw new SandboxRuntimeException(
           "runc pause " + containerId(sandboxId) + " failed: " + result.error());
     }
-    return true;
   }
 
   /** As {@link #freeze}: the cgroup's files, else {@code runc resume}. */

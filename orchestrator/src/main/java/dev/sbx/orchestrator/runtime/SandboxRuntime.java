@@ -71,11 +71,11 @@ public interface SandboxRuntime {
    * that its files and memory can be saved as one consistent state; a checkpoint of a frozen
    * sandbox leaves it frozen.
    *
-   * @return false if this runtime cannot freeze (then nothing happened)
+   * @throws UnsupportedOperationException if {@link #canFreeze()} is false
    * @throws SandboxRuntimeException if freezing failed
    */
-  default boolean freeze(String sandboxId) {
-    return false;
+  default void freeze(String sandboxId) {
+    throw new UnsupportedOperationException(name() + " cannot freeze a sandbox");
   }
 
   /** Whether {@link #freeze} can freeze this runtime's sandboxes. */
