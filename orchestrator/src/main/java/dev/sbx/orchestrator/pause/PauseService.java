@@ -46,8 +46,9 @@ import org.jspecify.annotations.Nullable;
  * and a copy of the upper directory, and its container then waits frozen in memory, slot and
  * address kept, so that a resume only thaws it and {@code /init}s envd again (connections held open
  * survive). It is dropped (container removed, slot released: its saved state is what remains) when
- * more than the limit wait or after {@link SavedStateSettings#frozenFor()}, when a create needs its
- * address, when the paused sandbox is killed and when the node stops.
+ * more than the limit wait or after {@link SavedStateSettings#frozenFor()}, while the host is short
+ * of memory, when a create needs its address, when the paused sandbox is killed and when the node
+ * stops.
  *
  * <p><b>Resume</b>: same id, a new end time, the saved upper directory moved back, the checkpoint
  * restored (or a cold boot on the files), envd {@code /init}ed again with the saved environment,
