@@ -30,6 +30,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.net.InetAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +42,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -192,6 +195,14 @@ class WarmPoolTest {
     assertThat(node.info(NodeInfoRequest.getDefaultInstance()).getSandboxes())
         .as("a warm sandbox is no sandbox of the node yet")
         .isZero();
+    RuncRuntime runtime = new RuncRuntime(runc);
+    assertThat(cpuWeight(runtime.cgroupDirs(warmId)))
+        .as("a warm sandbox starts and waits with the least CPU weight")
+        .isEqualTo(LEAST_CPU_WEIGHT);
+    int warmSlot = warmSlotIndex();
+    assertThat(egressChain(warmSlot))
+        .as("and with internet access, what most creates ask for")
+        .doesNotContain("drop");
 
     String id = newSandboxId();
     Sandbox sandbox =
@@ -209,7 +220,14 @@ class WarmPoolTest {
 
     var claimed = orchestrator.lifecycle().get(id).orElseThrow();
     assertThat(claimed.containerId()).as("the warm container was claimed").isEqualTo(warmId);
-    RuncRuntime runtime = new RuncRuntime(runc);
+    assertThat(claimed.slot().index()).isEqualTo(warmSlot);
+    assertThat(cpuWeight(runtime.cgroupDirs(warmId)))
+        .as("claimed: the normal CPU weight")
+        .isEqualTo(NORMAL_CPU_WEIGHT);
+    assertThat(egressChain(warmSlot))
+        .as("the request named no egress: none at all, as for a cold start")
+        .contains("counter name \"denied\" drop")
+        .doesNotContainPattern("(?m)^\\s*accept\\s*$");
     // hostname, /etc/hosts, /init's environment, user and workdir
     try (ConnectClient envd =
         ConnectClient.builder(
@@ -263,6 +281,42 @@ class WarmPoolTest {
   }
 
   @Test
+  void aClaimAskingForTheInternetKeepsTheWarmRules() throws Exception {
+    await("a warm busybox sandbox", () -> warmWaiting("busybox") == 1);
+    int warmSlot = warmSlotIndex();
+    String id = newSandboxId();
+    sandboxes.create(
+        CreateSandboxRequest.newBuilder()
+            .setSandboxId(id)
+            .setTemplateId("busybox")
+            .setEgress(
+                dev.sbx.proto.orchestrator.EgressPolicy.newBuilder()
+                    .setInternetAccess(true)
+                    .addDeniedCidrs("10.99.0.0/16"))
+            .build());
+    assertThat(orchestrator.lifecycle().get(id).orElseThrow().slot().index()).isEqualTo(warmSlot);
+    assertThat(egressChain(warmSlot))
+        .as("the request's block-list replaced the warm rules")
+        .contains("ip daddr 10.99.0.0/16 counter name \"denied\" drop")
+        .containsPattern("(?m)^\\s*accept\\s*$");
+
+    await("a warm busybox sandbox", () -> warmWaiting("busybox") == 1);
+    int nextSlot = warmSlotIndex();
+    String plain = newSandboxId();
+    sandboxes.create(
+        CreateSandboxRequest.newBuilder()
+            .setSandboxId(plain)
+            .setTemplateId("busybox")
+            .setEgress(dev.sbx.proto.orchestrator.EgressPolicy.newBuilder().setInternetAccess(true))
+            .build());
+    assertThat(orchestrator.lifecycle().get(plain).orElseThrow().slot().index())
+        .isEqualTo(nextSlot);
+    assertThat(egressChain(nextSlot))
+        .doesNotContain("drop")
+        .containsPattern("(?m)^\\s*accept\\s*$");
+  }
+
+  @Test
   void aTemplateWithoutPoolStartsCold() {
     String id = newSandboxId();
     Sandbox sandbox =
@@ -303,6 +357,48 @@ class WarmPoolTest {
             .build()) {
       assertThat(OrchestratorTest.run(envd, "hostname")).isEqualTo(second + "\n");
     }
+  }
+
+  /** cgroup v1 {@code cpu.shares} (2, 1024) or v2 {@code cpu.weight} (1, 100), as shares. */
+  static final long LEAST_CPU_WEIGHT = 2;
+
+  static final long NORMAL_CPU_WEIGHT = 1024;
+
+  static long cpuWeight(List<Path> cgroups) throws Exception {
+    for (Path dir : cgroups) {
+      if (Files.exists(dir.resolve("cpu.shares"))) {
+        return readCgroup(List.of(dir), "cpu.shares");
+      }
+    }
+    long weight = readCgroup(cgroups, "cpu.weight");
+    return weight == 1 ? LEAST_CPU_WEIGHT : weight == 100 ? NORMAL_CPU_WEIGHT : -weight;
+  }
+
+  /** The network slot of the (one) warm sandbox waiting, from its pid's network namespace. */
+  static int warmSlotIndex() throws Exception {
+    Set<String> claimed =
+        Set.copyOf(
+            orchestrator.lifecycle().list().stream()
+                .map(dev.sbx.orchestrator.lifecycle.Sandbox::containerId)
+                .toList());
+    String warmId =
+        warmContainers().stream().filter(c -> !claimed.contains(c)).findFirst().orElseThrow();
+    String config =
+        Files.readString(new RuncRuntime(runc).sandboxDir(warmId).resolve("config.json"));
+    Matcher matcher = Pattern.compile("/run/netns/" + NETWORK.prefix() + "-(\\d+)").matcher(config);
+    assertThat(matcher.find()).as("the warm container's network namespace in " + config).isTrue();
+    return Integer.parseInt(matcher.group(1));
+  }
+
+  /** The rules of a slot's egress chain, as {@code nft} lists them. */
+  static String egressChain(int slot) throws Exception {
+    Process nft =
+        new ProcessBuilder("nft", "list", "chain", "inet", NETWORK.table(), "egress_" + slot)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(nft.waitFor()).as("nft list chain: %s", out).isZero();
+    return out;
   }
 
   static long readCgroup(List<Path> cgroups, String file) throws Exception {

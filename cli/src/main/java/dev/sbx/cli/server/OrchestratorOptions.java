@@ -46,7 +46,7 @@ public final class OrchestratorOptions {
 
   @Option(
       names = "--warm-pool",
-      defaultValue = "${env:SBX_WARM_POOL:-0}",
+      defaultValue = "${env:SBX_WARM_POOL:-2}",
       description =
           "Started sandboxes kept ready per template (env SBX_WARM_POOL; default ${DEFAULT-VALUE}).")
   int warmPool;

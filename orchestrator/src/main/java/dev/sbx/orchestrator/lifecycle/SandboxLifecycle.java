@@ -59,6 +59,14 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   /** Container ids of warm sandboxes start with this (then 12 hex digits). */
   static final String WARM_PREFIX = "warm";
 
+  /**
+   * The egress rules a warm sandbox waits with: what E2B's SDKs ask for unless told otherwise
+   * ({@code allowInternetAccess} true), so that most claims change no rule (a forked {@code nft}
+   * costs 20–40 ms); a claim asking for other rules applies them. Until it is claimed only envd and
+   * the orchestrator's warm-up command run in it.
+   */
+  private static final EgressPolicy WARM_EGRESS = EgressPolicy.internet();
+
   /** How long after a claim its template's pool is topped up. */
   static final java.time.Duration REFILL_DELAY = java.time.Duration.ofMillis(25);
 
@@ -287,7 +295,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         new LinkedHashMap<>(),
         slot.netnsPath(),
         slot.ip(),
-        settings.nameservers());
+        settings.nameservers(),
+        false);
   }
 
   /**
@@ -400,8 +409,9 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         runtime.updateLimits(warm.containerId(), request.limits());
       }
     }
-    trace.mark("cgroup limits");
-    if (!request.egress().equals(EgressPolicy.NONE)) {
+    runtime.foreground(warm.containerId());
+    trace.mark("cgroup limits and CPU weight");
+    if (!request.egress().equals(warm.egress())) {
       network.updateEgress(warm.slot(), request.egress());
     }
     trace.mark("egress rules");
@@ -691,14 +701,18 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   /** A started sandbox waiting in its template's pool: envd healthy, not {@code /init}ed. */
   private record WarmSandbox(
-      String containerId, String templateId, NetworkSlot slot, int pid, ResourceLimits limits) {}
+      String containerId,
+      String templateId,
+      NetworkSlot slot,
+      int pid,
+      ResourceLimits limits,
+      EgressPolicy egress) {}
 
   private @Nullable WarmSandbox pollWarm(String templateId) {
     ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
     return pool == null ? null : pool.pollFirst();
   }
 
-  /** Warm sandboxes waiting and being started, all templates. */
   /**
    * Network addresses held now (under the lock): running sandboxes, those being created, warm ones
    * (waiting or being started) and frozen ones.
@@ -707,6 +721,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     return sandboxes.size() + creating.size() + warmCount() + frozen.size();
   }
 
+  /** Warm sandboxes waiting and being started, all templates. */
   private int warmCount() {
     int count = 0;
     for (ArrayDeque<WarmSandbox> pool : warmPools.values()) {
@@ -800,9 +815,9 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     boolean containerMade = false;
     try {
       Path rootfs = templates.rootfs(templateId);
-      slot = network.acquire(EgressPolicy.NONE);
+      slot = network.acquire(WARM_EGRESS);
       RuntimeSandbox started =
-          runtime.create(spec(containerId, rootfs, ResourceLimits.DEFAULT, slot));
+          runtime.create(spec(containerId, rootfs, ResourceLimits.DEFAULT, slot).inBackground());
       containerMade = true;
       envd.awaitHealthy(slot.ip(), settings.healthTimeout());
       // envd runs its /init path once now, not when a create waits for it
@@ -825,7 +840,12 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
             .computeIfAbsent(templateId, t -> new ArrayDeque<>())
             .addLast(
                 new WarmSandbox(
-                    containerId, templateId, slot, started.pid(), ResourceLimits.DEFAULT));
+                    containerId,
+                    templateId,
+                    slot,
+                    started.pid(),
+                    ResourceLimits.DEFAULT,
+                    WARM_EGRESS));
       }
     } catch (RuntimeException e) {
       undoCreate(containerId, slot, containerMade, e);

@@ -195,14 +195,17 @@ final class OciConfig {
     namespaces.add(network);
     linux.add("namespaces", namespaces);
     linux.addProperty("cgroupsPath", cgroupsPath);
-    linux.add("resources", resources(spec.limits(), limitSwap));
+    linux.add("resources", resources(spec.limits(), limitSwap, spec.background()));
     linux.add("maskedPaths", strings(MASKED_PATHS));
     linux.add("readonlyPaths", strings(READONLY_PATHS));
     return linux;
   }
 
-  /** The {@code linux.resources} of the limits (devices: deny all; runc adds the defaults). */
-  static JsonObject resources(ResourceLimits limits, boolean limitSwap) {
+  /**
+   * The {@code linux.resources} of the limits (devices: deny all; runc adds the defaults); in the
+   * {@code background}, the least CPU shares ({@link CpuWeight#BACKGROUND_SHARES}).
+   */
+  static JsonObject resources(ResourceLimits limits, boolean limitSwap, boolean background) {
     JsonObject resources = new JsonObject();
     JsonArray devices = new JsonArray();
     JsonObject denyAll = new JsonObject();
@@ -219,6 +222,9 @@ final class OciConfig {
     JsonObject cpu = new JsonObject();
     cpu.addProperty("quota", limits.cpuQuotaMicros());
     cpu.addProperty("period", ResourceLimits.CPU_PERIOD_MICROS);
+    if (background) {
+      cpu.addProperty("shares", CpuWeight.BACKGROUND_SHARES);
+    }
     resources.add("cpu", cpu);
     JsonObject pids = new JsonObject();
     pids.addProperty("limit", limits.pidsLimit());

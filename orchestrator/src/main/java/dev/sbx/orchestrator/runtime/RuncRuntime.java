@@ -413,6 +413,11 @@ public final class RuncRuntime implements SandboxRuntime {
     }
   }
 
+  @Override
+  public void foreground(String sandboxId) {
+    CpuWeight.normal(cgroupDirs(requireNonNull(sandboxId, "sandboxId")));
+  }
+
   /** The "Error" lines of a CRIU log, for messages. */
   private static String criuErrors(Path log) {
     try {

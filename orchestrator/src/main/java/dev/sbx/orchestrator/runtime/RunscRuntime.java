@@ -376,6 +376,11 @@ public final class RunscRuntime implements SandboxRuntime {
     return List.copyOf(sandboxes.values());
   }
 
+  @Override
+  public void foreground(String sandboxId) {
+    CpuWeight.normal(cgroupDirs(requireNonNull(sandboxId, "sandboxId")));
+  }
+
   /**
    * Writes the new limits into the sandbox's cgroups (v1: memory, memory + swap where accounted,
    * CFS quota, pids; v2: memory.max, memory.swap.max, cpu.max, pids.max). gVisor keeps the memory

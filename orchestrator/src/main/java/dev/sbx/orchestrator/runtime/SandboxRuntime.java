@@ -36,6 +36,12 @@ public interface SandboxRuntime {
   void updateLimits(String sandboxId, ResourceLimits limits);
 
   /**
+   * Gives a sandbox created {@linkplain SandboxSpec#background in the background} the normal CPU
+   * weight (a cgroup file: no process is started); nothing changes for one that has it already.
+   */
+  void foreground(String sandboxId);
+
+  /**
    * Runs a command in the sandbox as root and waits for it (diagnostics and tests: user commands go
    * through envd). The command is killed when the timeout passes.
    */

@@ -25,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  *     join, or null for a new one holding only a loopback interface that is down
  * @param address the sandbox's address for {@code /etc/hosts}, or null for {@code 127.0.1.1}
  * @param nameservers the name servers (addresses) of {@code /etc/resolv.conf}, in order
+ * @param background started ahead of need (a warm sandbox): the least CPU weight, so that its start
+ *     yields to busy sandboxes, until {@link SandboxRuntime#foreground} gives it the normal one;
+ *     the quota is {@code limits}' either way
  */
 public record SandboxSpec(
     String sandboxId,
@@ -34,7 +37,8 @@ public record SandboxSpec(
     SequencedMap<String, String> env,
     @Nullable Path networkNamespace,
     @Nullable String address,
-    List<String> nameservers) {
+    List<String> nameservers,
+    boolean background) {
 
   private static final Pattern SANDBOX_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,62}");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -82,22 +86,61 @@ public record SandboxSpec(
         new LinkedHashMap<>(),
         null,
         null,
-        List.of());
+        List.of(),
+        false);
   }
 
   public SandboxSpec withLimits(ResourceLimits limits) {
     return new SandboxSpec(
-        sandboxId, templateRootfs, envdDist, limits, env, networkNamespace, address, nameservers);
+        sandboxId,
+        templateRootfs,
+        envdDist,
+        limits,
+        env,
+        networkNamespace,
+        address,
+        nameservers,
+        background);
   }
 
   public SandboxSpec withNetworkNamespace(@Nullable Path networkNamespace) {
     return new SandboxSpec(
-        sandboxId, templateRootfs, envdDist, limits, env, networkNamespace, address, nameservers);
+        sandboxId,
+        templateRootfs,
+        envdDist,
+        limits,
+        env,
+        networkNamespace,
+        address,
+        nameservers,
+        background);
   }
 
   public SandboxSpec withEnv(SequencedMap<String, String> env) {
     return new SandboxSpec(
-        sandboxId, templateRootfs, envdDist, limits, env, networkNamespace, address, nameservers);
+        sandboxId,
+        templateRootfs,
+        envdDist,
+        limits,
+        env,
+        networkNamespace,
+        address,
+        nameservers,
+        background);
+  }
+
+  /** This spec, started in the background (see {@code background}). */
+  public SandboxSpec inBackground() {
+    return new SandboxSpec(
+        sandboxId,
+        templateRootfs,
+        envdDist,
+        limits,
+        env,
+        networkNamespace,
+        address,
+        nameservers,
+        true);
   }
 
   /** The sandbox's {@code /etc/hosts}: localhost and its own name. */

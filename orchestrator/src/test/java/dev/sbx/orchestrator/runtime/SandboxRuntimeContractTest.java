@@ -238,6 +238,23 @@ abstract class SandboxRuntimeContractTest {
   }
 
   @Test
+  void aBackgroundSandboxHasTheLeastCpuWeightUntilForegrounded() throws Exception {
+    String id = newSandboxId();
+    runtime.create(spec(id).inBackground());
+    awaitHealthy();
+    Path cpuShares = cgroup("cpu", id).resolve("cpu.shares");
+    assertThat(cgroupFile(cpuShares)).isEqualTo("2");
+    assertCgroupLimits(id, ResourceLimits.DEFAULT.memoryBytes(), "200000", "1024");
+
+    runtime.foreground(id);
+
+    assertThat(cgroupFile(cpuShares)).isEqualTo("1024");
+    assertCgroupLimits(id, ResourceLimits.DEFAULT.memoryBytes(), "200000", "1024");
+    runtime.foreground(id);
+    assertThat(cgroupFile(cpuShares)).isEqualTo("1024");
+  }
+
+  @Test
   void execRunsAsRootWithTheSandboxsIdentity() throws Exception {
     String id = newSandboxId();
     runtime.create(spec(id).withEnv(new LinkedHashMap<>(java.util.Map.of("GREETING", "hi"))));
