@@ -3,6 +3,7 @@ package dev.sbx.bench;
 import dev.sbx.orchestrator.lifecycle.CreateTrace;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
+import dev.sbx.proto.orchestrator.EgressPolicy;
 import dev.sbx.proto.orchestrator.NodeInfoRequest;
 import dev.sbx.proto.orchestrator.NodeServiceGrpc;
 import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
@@ -23,9 +24,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@code java -cp … dev.sbx.bench.CreateLatencyBenchmark <envd-dist> [runs] [runc|runsc]}: each
  * warm run waits until the pool holds a sandbox, then times {@code Create} until it returns (claim,
- * hostname, /etc/hosts, limits, /init); each cold run times a create from the template without a
- * pool (ready network slot, runtime create, envd healthy, /init). Every sandbox is deleted after
- * its run, outside the timing; the delete is timed too.
+ * hostname, /etc/hosts, limits, /init), with the egress the API sends by default (internet access);
+ * each cold run times a create from the template without a pool (ready network slot, runtime
+ * create, envd healthy, /init). Every sandbox is deleted after its run, outside the timing; the
+ * delete is timed too.
  */
 public final class CreateLatencyBenchmark {
   private CreateLatencyBenchmark() {}
@@ -138,7 +140,8 @@ public final class CreateLatencyBenchmark {
     if (ownLimits) {
       request.setCpuCount(1).setMemoryMb(256);
     }
-    request.putEnvVars("BENCH", "1");
+    // what the API sends unless the SDK sets allowInternetAccess false
+    request.putEnvVars("BENCH", "1").setEgress(EgressPolicy.newBuilder().setInternetAccess(true));
     long start = System.nanoTime();
     sandboxes.create(request.build());
     long elapsed = System.nanoTime() - start;

@@ -317,14 +317,25 @@ class WarmPoolTest {
   }
 
   @Test
-  void aTemplateWithoutPoolStartsCold() {
+  void aTemplateWithoutPoolStartsCold() throws Exception {
     String id = newSandboxId();
     Sandbox sandbox =
         sandboxes.create(
-            CreateSandboxRequest.newBuilder().setSandboxId(id).setTemplateId("cold").build());
+            CreateSandboxRequest.newBuilder()
+                .setSandboxId(id)
+                .setTemplateId("cold")
+                .setEgress(
+                    dev.sbx.proto.orchestrator.EgressPolicy.newBuilder()
+                        .setInternetAccess(true)
+                        .addDeniedCidrs("10.98.0.0/16"))
+                .build());
 
     assertThat(orchestrator.lifecycle().get(id).orElseThrow().containerId()).isEqualTo(id);
     assertThat(sandbox.getCpuCount()).isEqualTo(2);
+    assertThat(egressChain(orchestrator.lifecycle().get(id).orElseThrow().slot().index()))
+        .as("a cold start's rules, written while its container started")
+        .contains("ip daddr 10.98.0.0/16 counter name \"denied\" drop")
+        .containsPattern("(?m)^\\s*accept\\s*$");
     assertThat(warmWaiting("cold")).isZero();
     sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
     assertThat(new RuncRuntime(runc).find(id)).isEmpty();

@@ -202,12 +202,16 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     String containerId = warm != null ? warm.containerId() : id;
     NetworkSlot slot = warm != null ? warm.slot() : null;
     boolean containerMade = warm != null;
+    PendingEgress egress = null;
     try {
       NetworkSlot ready;
       if (warm == null) {
-        ready = network.acquire(request.egress());
+        // the slot blocks all egress until the request's rules are in, which a forked nft writes
+        // while the container starts: nothing of the user's runs before the create returns
+        ready = network.acquire(EgressPolicy.NONE);
         slot = ready;
         trace.mark("network slot");
+        egress = new PendingEgress(ready, request.egress());
         runtime.create(spec(id, rootfs, request.limits(), ready));
         containerMade = true;
         trace.mark("container (runtime create)");
@@ -215,6 +219,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         trace.mark("envd /health");
         init(request, ready);
         trace.mark("envd /init");
+        egress.await();
+        trace.mark("egress rules (waited for)");
       } else {
         ready = warm.slot();
         claim(warm, request, rootfs, trace);
@@ -252,6 +258,9 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       traced(trace);
       return sandbox;
     } catch (RuntimeException e) {
+      if (egress != null) {
+        egress.awaitQuietly(); // before the slot is released
+      }
       undoCreate(containerId, slot, containerMade, e);
       synchronized (lock) {
         containerIds.remove(containerId);
@@ -698,6 +707,59 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   // ---- warm pool ----
+
+  /**
+   * A slot's egress rules being written on a virtual thread of its own (nothing to do for {@link
+   * EgressPolicy#NONE}, which an acquired slot has already).
+   */
+  private final class PendingEgress {
+    private final @Nullable Thread thread;
+    private volatile @Nullable RuntimeException failure;
+
+    PendingEgress(NetworkSlot slot, EgressPolicy policy) {
+      thread =
+          policy.equals(EgressPolicy.NONE)
+              ? null
+              : Thread.ofVirtual()
+                  .name("egress-" + slot.index())
+                  .start(
+                      () -> {
+                        try {
+                          network.updateEgress(slot, policy);
+                        } catch (RuntimeException e) {
+                          failure = e;
+                        }
+                      });
+    }
+
+    /** Waits until the rules are in; throws what writing them threw. */
+    void await() {
+      awaitQuietly();
+      RuntimeException thrown = failure;
+      if (thrown != null) {
+        throw thrown;
+      }
+    }
+
+    /** Waits until the writer is done, whatever its outcome. */
+    void awaitQuietly() {
+      if (thread == null) {
+        return;
+      }
+      boolean interrupted = false;
+      while (true) {
+        try {
+          thread.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
 
   /** A started sandbox waiting in its template's pool: envd healthy, not {@code /init}ed. */
   private record WarmSandbox(
