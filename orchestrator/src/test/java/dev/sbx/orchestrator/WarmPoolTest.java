@@ -281,7 +281,28 @@ class WarmPoolTest {
   }
 
   @Test
-  void aClaimAskingForTheInternetKeepsTheWarmRules() throws Exception {
+  void aClaimChangesTheWarmRulesOnlyWhenItAsksForOthers() throws Exception {
+    int blockList =
+        claimWithEgress(
+            dev.sbx.proto.orchestrator.EgressPolicy.newBuilder()
+                .setInternetAccess(true)
+                .addDeniedCidrs("10.99.0.0/16"));
+    assertThat(egressChain(blockList))
+        .as("the request's block-list replaced the warm rules")
+        .contains("ip daddr 10.99.0.0/16 counter name \"denied\" drop")
+        .containsPattern("(?m)^\\s*accept\\s*$");
+
+    int internet =
+        claimWithEgress(
+            dev.sbx.proto.orchestrator.EgressPolicy.newBuilder().setInternetAccess(true));
+    assertThat(egressChain(internet))
+        .doesNotContain("drop")
+        .containsPattern("(?m)^\\s*accept\\s*$");
+  }
+
+  /** Waits for a warm sandbox, claims it with {@code egress} and returns its slot's index. */
+  static int claimWithEgress(dev.sbx.proto.orchestrator.EgressPolicy.Builder egress)
+      throws Exception {
     await("a warm busybox sandbox", () -> warmWaiting("busybox") == 1);
     int warmSlot = warmSlotIndex();
     String id = newSandboxId();
@@ -289,31 +310,12 @@ class WarmPoolTest {
         CreateSandboxRequest.newBuilder()
             .setSandboxId(id)
             .setTemplateId("busybox")
-            .setEgress(
-                dev.sbx.proto.orchestrator.EgressPolicy.newBuilder()
-                    .setInternetAccess(true)
-                    .addDeniedCidrs("10.99.0.0/16"))
+            .setEgress(egress)
             .build());
-    assertThat(orchestrator.lifecycle().get(id).orElseThrow().slot().index()).isEqualTo(warmSlot);
-    assertThat(egressChain(warmSlot))
-        .as("the request's block-list replaced the warm rules")
-        .contains("ip daddr 10.99.0.0/16 counter name \"denied\" drop")
-        .containsPattern("(?m)^\\s*accept\\s*$");
-
-    await("a warm busybox sandbox", () -> warmWaiting("busybox") == 1);
-    int nextSlot = warmSlotIndex();
-    String plain = newSandboxId();
-    sandboxes.create(
-        CreateSandboxRequest.newBuilder()
-            .setSandboxId(plain)
-            .setTemplateId("busybox")
-            .setEgress(dev.sbx.proto.orchestrator.EgressPolicy.newBuilder().setInternetAccess(true))
-            .build());
-    assertThat(orchestrator.lifecycle().get(plain).orElseThrow().slot().index())
-        .isEqualTo(nextSlot);
-    assertThat(egressChain(nextSlot))
-        .doesNotContain("drop")
-        .containsPattern("(?m)^\\s*accept\\s*$");
+    assertThat(orchestrator.lifecycle().get(id).orElseThrow().slot().index())
+        .as("the warm sandbox was claimed")
+        .isEqualTo(warmSlot);
+    return warmSlot;
   }
 
   @Test
