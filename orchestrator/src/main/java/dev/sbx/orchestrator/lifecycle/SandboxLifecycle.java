@@ -420,7 +420,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     }
     runtime.foreground(warm.containerId());
     trace.mark("cgroup limits and CPU weight");
-    if (!request.egress().equals(warm.egress())) {
+    if (!request.egress().equals(WARM_EGRESS)) {
       network.updateEgress(warm.slot(), request.egress());
     }
     trace.mark("egress rules");
@@ -763,12 +763,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   /** A started sandbox waiting in its template's pool: envd healthy, not {@code /init}ed. */
   private record WarmSandbox(
-      String containerId,
-      String templateId,
-      NetworkSlot slot,
-      int pid,
-      ResourceLimits limits,
-      EgressPolicy egress) {}
+      String containerId, String templateId, NetworkSlot slot, int pid, ResourceLimits limits) {}
 
   private @Nullable WarmSandbox pollWarm(String templateId) {
     ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
@@ -902,12 +897,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
             .computeIfAbsent(templateId, t -> new ArrayDeque<>())
             .addLast(
                 new WarmSandbox(
-                    containerId,
-                    templateId,
-                    slot,
-                    started.pid(),
-                    ResourceLimits.DEFAULT,
-                    WARM_EGRESS));
+                    containerId, templateId, slot, started.pid(), ResourceLimits.DEFAULT));
       }
     } catch (RuntimeException e) {
       undoCreate(containerId, slot, containerMade, e);
