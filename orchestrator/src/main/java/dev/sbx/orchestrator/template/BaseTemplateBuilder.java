@@ -101,6 +101,11 @@ public final class BaseTemplateBuilder {
           // mmdebstrap copies the host's name in; a sandbox's hostname is its id (set by the
           // runtime)
           "echo localhost > \"$1/etc/hostname\"",
+          // E2B's SDKs run every command in a login shell (`bash -l -c`), whose /etc/profile forks
+          // id(1) to learn the user id: bash has it in $EUID (read-only, never taken from the
+          // environment). Other shells still ask id(1). Saves a fork and exec per command.
+          "sed -i 's/\"$(id -u)\"/\"${EUID:-$(id -u)}\"/g' \"$1/etc/profile\""
+              + " && grep -q 'EUID:-' \"$1/etc/profile\"",
           // as in E2B's base (not Debian's python): `pip install` works for the user
           "rm -f \"$1\"/usr/lib/python3*/EXTERNALLY-MANAGED",
           // no apt caches in the template; `sudo apt-get update` fetches the lists when needed

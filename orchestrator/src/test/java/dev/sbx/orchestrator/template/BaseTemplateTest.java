@@ -203,6 +203,20 @@ class BaseTemplateTest {
   }
 
   @Test
+  void aLoginShellKnowsTheUserIdWithoutAskingId() throws Exception {
+    // no PATH to find id(1) in: Debian's stock /etc/profile would print two errors here and give
+    // root the user's PATH
+    String loginPath = "env -i PATH=/nonexistent HOME=%s /bin/bash -l -c 'echo \"$PATH\"' 2>&1";
+    assertThat(run(loginPath.formatted("/home/user")))
+        .isEqualTo("/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games\n");
+    assertThat(run("sudo -n " + loginPath.formatted("/root")))
+        .isEqualTo("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+    // other shells still ask id(1)
+    assertThat(run("sudo -n env -i PATH=/usr/bin:/bin HOME=/root sh -l -c 'echo \"$PATH\"'"))
+        .isEqualTo("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+  }
+
+  @Test
   void gitCurlAndTheRestAreThere() throws Exception {
     assertThat(run("git --version")).startsWith("git version ");
     assertThat(run("curl --version | head -n1")).startsWith("curl ");
