@@ -4,7 +4,8 @@
 // run from stdin ("run"), then creates a sandbox from $SBX_TEMPLATE and runs `echo hi` in it, and
 // answers one JSON line {"createMs":…,"totalMs":…,"secondMs":…,"stdout":…} (secondMs: a second
 // `echo hi` in the same sandbox, outside the total); the kill afterwards is not timed.
-// EOF on stdin ends it.
+// "warm N" runs N commands in one sandbox first (the server's JIT, as on a server that has been up
+// for a while) and answers {"warmed":N}. EOF on stdin ends it.
 import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
@@ -16,6 +17,18 @@ const template = process.env.SBX_TEMPLATE ?? 'base'
 
 const lines = createInterface({ input: process.stdin })
 for await (const line of lines) {
+  const warm = /^warm (\d+)$/.exec(line.trim())
+  if (warm) {
+    try {
+      const sandbox = await Sandbox.create(template)
+      for (let i = 0; i < Number(warm[1]); i++) await sandbox.commands.run('echo hi')
+      await sandbox.kill()
+      console.log(JSON.stringify({ warmed: Number(warm[1]) }))
+    } catch (e) {
+      console.log(JSON.stringify({ error: String(e?.stack ?? e) }))
+    }
+    continue
+  }
   if (line.trim() !== 'run') continue
   try {
     const start = performance.now()

@@ -41,12 +41,12 @@ import java.util.stream.Stream;
  * <p>Needs root, runc, nftables, node ≥ 20.18.1 with {@code it/js}'s {@code npm ci} (run when
  * missing), and the {@code base} template in {@code /var/lib/sbx/templates}. Its own layout:
  * containers {@code sbxf-…}, cgroup {@code /sbxf}, bridge {@code sbxf0}, 10.243.0.0/24, removed at
- * the end. The {@code base} template gets a warm pool of one; each run first waits until the pool
- * holds a sandbox, so every create is a warm claim; the two SDKs take turns. The kill after a run
- * is not timed.
+ * the end. The {@code base} template gets a warm pool ({@code sbx up}'s default of 2 unless told);
+ * each run first waits until the pool is full again, so every create is a warm claim on a node at
+ * rest; the two SDKs take turns. The kill after a run is not timed.
  *
- * <p>{@code java -cp … dev.sbx.bench.FirstCommandBenchmark <envd-dist> [runs]}, from the
- * repository's root ({@code ./sbx bench first-command [runs]}).
+ * <p>{@code java -cp … dev.sbx.bench.FirstCommandBenchmark <envd-dist> [runs] [pool size]}, from
+ * the repository's root ({@code ./sbx bench first-command [runs] [pool size]}).
  */
 public final class FirstCommandBenchmark {
   private static final Path TEMPLATES = Path.of("/var/lib/sbx/templates");
@@ -54,15 +54,23 @@ public final class FirstCommandBenchmark {
   private static final String PREFIX = "sbxf";
   private static final String DOMAIN = "sbxf.test";
 
+  /**
+   * Commands each SDK runs in one sandbox before the first timed run, so that the server's request
+   * paths are compiled as on a server that has been up a while.
+   */
+  private static final int SERVER_WARM_UP_COMMANDS =
+      Integer.getInteger("sbx.bench.warmUpCommands", 300);
+
   private FirstCommandBenchmark() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: FirstCommandBenchmark <envd-dist> [runs]");
+      System.err.println("usage: FirstCommandBenchmark <envd-dist> [runs] [pool size]");
       System.exit(2);
     }
     Path envdDist = Path.of(args[0]).toAbsolutePath().normalize();
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+    int poolSize = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     Path repo = Path.of(System.getProperty("sbx.repo.root", ".")).toAbsolutePath().normalize();
     if (!Files.isRegularFile(TEMPLATES.resolve(TEMPLATE).resolve("template.json"))) {
       throw new IllegalStateException(
@@ -88,7 +96,7 @@ public final class FirstCommandBenchmark {
                 LifecycleSettings.of(envdDist)
                     .withMaxSandboxes(10)
                     .withReaperInterval(Duration.ofMillis(100))
-                    .withWarmPool(new WarmPoolSettings(0, Map.of(TEMPLATE, 1))))
+                    .withWarmPool(new WarmPoolSettings(0, Map.of(TEMPLATE, poolSize))))
             .withNodeProxy("127.0.0.1", 0);
     System.out.println(Machine.describe());
     try {
@@ -130,11 +138,16 @@ public final class FirstCommandBenchmark {
                 new BufferedReader(
                     new InputStreamReader(jsProcess.getInputStream(), StandardCharsets.UTF_8))) {
           JsRunner jsRunner = new JsRunner(toJs, fromJs);
+          // a server that has been up a while: the proxies' and envd's request paths compiled
+          awaitWarm(server, poolSize);
+          javaWarmUp(connection, SERVER_WARM_UP_COMMANDS);
+          awaitWarm(server, poolSize);
+          jsRunner.warmUp(SERVER_WARM_UP_COMMANDS);
           // three of each first: JIT, node's module loading, connections, the page cache
           for (int i = 0; i < 3; i++) {
-            awaitWarm(server);
+            awaitWarm(server, poolSize);
             javaRun(connection);
-            awaitWarm(server);
+            awaitWarm(server, poolSize);
             jsRunner.run();
           }
           Samples javaTotal = new Samples(runs);
@@ -145,21 +158,21 @@ public final class FirstCommandBenchmark {
           Samples jsSecond = new Samples(runs);
           String loadBefore = Machine.loadAverage();
           for (int i = 0; i < runs; i++) {
-            awaitWarm(server);
+            awaitWarm(server, poolSize);
             long[] java = javaRun(connection);
             javaCreate.add(java[0]);
             javaTotal.add(java[1]);
             javaSecond.add(java[2]);
-            awaitWarm(server);
+            awaitWarm(server, poolSize);
             long[] node2 = jsRunner.run();
             jsCreate.add(node2[0]);
             jsTotal.add(node2[1]);
             jsSecond.add(node2[2]);
           }
           System.out.printf(
-              "time to first command (create from the warm pool + `echo hi`), %d runs each,"
-                  + " loopback, load %s → %s%n",
-              runs, loadBefore, Machine.loadAverage());
+              "time to first command (create from a full warm pool of %d + `echo hi`), %d runs"
+                  + " each, loopback, load %s → %s%n",
+              poolSize, runs, loadBefore, Machine.loadAverage());
           System.out.println(
               "| SDK | create + echo p50 | p95 | create alone p50 | p95 |"
                   + " second echo (same sandbox) p50 | p95 |");
@@ -228,10 +241,37 @@ public final class FirstCommandBenchmark {
     }
   }
 
+  /** Runs {@code commands} commands in one sandbox. */
+  private static void javaWarmUp(ConnectionConfig connection, int commands) {
+    try (Sandbox sandbox =
+        Sandbox.create(
+            SandboxOptions.builder().connection(connection).template(TEMPLATE).build())) {
+      for (int i = 0; i < commands; i++) {
+        sandbox.commands().run("echo hi");
+      }
+    }
+  }
+
   /** Drives {@code first-command.mjs}: one line per run. */
   private record JsRunner(Writer in, BufferedReader out) {
+    void warmUp(int commands) throws IOException {
+      answer("warm " + commands);
+    }
+
     long[] run() throws IOException {
-      in.write("run\n");
+      JsonObject answer = answer("run");
+      if (!answer.get("stdout").getAsString().equals("hi\n")) {
+        throw new IllegalStateException("echo hi printed " + answer.get("stdout"));
+      }
+      return new long[] {
+        (long) (answer.get("createMs").getAsDouble() * 1e6),
+        (long) (answer.get("totalMs").getAsDouble() * 1e6),
+        (long) (answer.get("secondMs").getAsDouble() * 1e6)
+      };
+    }
+
+    private JsonObject answer(String request) throws IOException {
+      in.write(request + "\n");
       in.flush();
       String line = out.readLine();
       if (line == null) {
@@ -241,14 +281,7 @@ public final class FirstCommandBenchmark {
       if (answer.has("error")) {
         throw new IllegalStateException("JS SDK run failed: " + answer.get("error").getAsString());
       }
-      if (!answer.get("stdout").getAsString().equals("hi\n")) {
-        throw new IllegalStateException("echo hi printed " + answer.get("stdout"));
-      }
-      return new long[] {
-        (long) (answer.get("createMs").getAsDouble() * 1e6),
-        (long) (answer.get("totalMs").getAsDouble() * 1e6),
-        (long) (answer.get("secondMs").getAsDouble() * 1e6)
-      };
+      return answer;
     }
   }
 
@@ -267,9 +300,10 @@ public final class FirstCommandBenchmark {
     }
   }
 
-  private static void awaitWarm(SingleNodeServer server) throws InterruptedException {
+  private static void awaitWarm(SingleNodeServer server, int poolSize) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-    while (server.orchestrator().lifecycle().warmPoolCounts().getOrDefault(TEMPLATE, 0) < 1) {
+    while (server.orchestrator().lifecycle().warmPoolCounts().getOrDefault(TEMPLATE, 0)
+        < poolSize) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("the warm pool did not refill within two minutes");
       }

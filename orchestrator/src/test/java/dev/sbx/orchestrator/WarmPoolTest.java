@@ -3,20 +3,14 @@ package dev.sbx.orchestrator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sbx.connect.ConnectClient;
-import dev.sbx.orchestrator.fixture.TestTemplate;
-import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
 import dev.sbx.orchestrator.lifecycle.SandboxLifecycle;
 import dev.sbx.orchestrator.lifecycle.SandboxNotFoundException;
 import dev.sbx.orchestrator.lifecycle.SandboxRecord;
 import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
 import dev.sbx.orchestrator.network.Ipv4Cidr;
 import dev.sbx.orchestrator.network.NetworkConfig;
-import dev.sbx.orchestrator.network.NetworkSlotPool;
-import dev.sbx.orchestrator.rootfs.DirectoryTree;
-import dev.sbx.orchestrator.rootfs.MountTable;
 import dev.sbx.orchestrator.runtime.RuncRuntime;
 import dev.sbx.orchestrator.runtime.RuncSettings;
-import dev.sbx.orchestrator.runtime.RuntimeSandbox;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
 import dev.sbx.proto.orchestrator.DeleteSandboxRequest;
 import dev.sbx.proto.orchestrator.NodeInfoRequest;
@@ -25,21 +19,14 @@ import dev.sbx.proto.orchestrator.Sandbox;
 import dev.sbx.proto.orchestrator.SandboxServiceGrpc;
 import dev.sbx.proto.process.ListRequest;
 import dev.sbx.proto.process.ListResponse;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
-import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -58,15 +45,13 @@ import org.junit.jupiter.api.Test;
 class WarmPoolTest {
   static final NetworkConfig NETWORK =
       new NetworkConfig("sbxk", "sbxk0", Ipv4Cidr.parse("10.234.0.0/24"), 0);
-  static final String CGROUP_PARENT = "sbxk";
   static final Duration WITHIN = Duration.ofSeconds(60);
   static final AtomicInteger IDS = new AtomicInteger();
 
-  static Path workDir;
+  static RuncTestNode testNode;
   static RuncSettings runc;
   static Orchestrator orchestrator;
   static OrchestratorConfig config;
-  static ManagedChannel channel;
   static SandboxServiceGrpc.SandboxServiceBlockingStub sandboxes;
   static NodeServiceGrpc.NodeServiceBlockingStub node;
 
@@ -75,74 +60,25 @@ class WarmPoolTest {
     assertThat(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))
         .as("warm pool tests need root")
         .isEqualTo(0);
-    workDir = Files.createTempDirectory("sbxk-");
-    TestTemplate.install(workDir.resolve("templates"), "busybox");
-    TestTemplate.install(workDir.resolve("templates"), "cold");
-    runc =
-        new RuncSettings(
-            Path.of("runc"),
-            workDir.resolve("runc-state"),
-            workDir.resolve("sandboxes"),
-            "sbxk-",
-            CGROUP_PARENT);
-    config =
-        new OrchestratorConfig(
-                InetAddress.getLoopbackAddress(),
-                0,
-                workDir.resolve("templates"),
-                runc,
-                NETWORK,
-                new LifecycleSettings(
-                    TestTemplate.envdDist(), 3, WITHIN, Duration.ofMillis(100), List.of()))
-            .withNodeProxy("127.0.0.1", 0)
-            .withWarmPool(new WarmPoolSettings(0, Map.of("busybox", 1)));
-    orchestrator = Orchestrator.start(config);
-    channel =
-        Grpc.newChannelBuilderForAddress(
-                "127.0.0.1", orchestrator.port(), InsecureChannelCredentials.create())
-            .build();
-    sandboxes = SandboxServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.MINUTES);
-    node = NodeServiceGrpc.newBlockingStub(channel);
+    testNode =
+        RuncTestNode.start(
+            NETWORK,
+            List.of("busybox", "cold"),
+            3,
+            WITHIN,
+            new WarmPoolSettings(0, Map.of("busybox", 1)));
+    runc = testNode.runc;
+    orchestrator = testNode.orchestrator;
+    config = testNode.config;
+    sandboxes = testNode.sandboxes;
+    node = testNode.node;
   }
 
   @AfterAll
   static void stopOrchestrator() throws Exception {
-    List<String> left = new ArrayList<>();
-    try {
-      if (channel != null) {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      }
-      if (orchestrator != null) {
-        orchestrator.close();
-      }
-      if (config != null) {
-        left.addAll(LeakInventory.find(config, null));
-      }
-    } finally {
-      left.addAll(NetworkSlotPool.leftovers(NETWORK));
-      NetworkSlotPool.removeAll(NETWORK);
-      if (runc != null) {
-        RuncRuntime runtime = new RuncRuntime(runc);
-        runtime.list().forEach(s -> left.add("runc sandbox " + s));
-        runtime.list().forEach(s -> runtime.remove(s.sandboxId()));
-        MountTable.mountPointsUnder(runc.sandboxesDir()).forEach(p -> left.add("mount " + p));
-      }
-      try (DirectoryStream<Path> hierarchies =
-          Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-        for (Path hierarchy : hierarchies) {
-          if (Files.isDirectory(hierarchy.resolve(CGROUP_PARENT))) {
-            try (var children = Files.list(hierarchy.resolve(CGROUP_PARENT))) {
-              children.filter(Files::isDirectory).forEach(child -> left.add("cgroup " + child));
-            }
-          }
-          Files.deleteIfExists(hierarchy.resolve(CGROUP_PARENT)); // rmdir: fails if not empty
-        }
-      }
-      if (workDir != null) {
-        DirectoryTree.delete(workDir);
-      }
+    if (testNode != null) {
+      assertThat(testNode.stop()).as("left on the host after the orchestrator stopped").isEmpty();
     }
-    assertThat(left).as("left on the host after the orchestrator stopped").isEmpty();
   }
 
   @AfterEach
@@ -169,20 +105,12 @@ class WarmPoolTest {
     }
   }
 
-  /** The warm containers now: runc containers whose id has the warm prefix. */
   static Set<String> warmContainers() {
-    return Set.copyOf(
-        new RuncRuntime(runc)
-            .list().stream()
-                .map(RuntimeSandbox::sandboxId)
-                .filter(id -> id.startsWith("warm"))
-                .toList());
+    return testNode.warmContainers();
   }
 
   static int warmWaiting(String template) {
-    return node.info(NodeInfoRequest.getDefaultInstance())
-        .getWarmPoolMap()
-        .getOrDefault(template, 0);
+    return testNode.warmWaiting(template);
   }
 
   @Test

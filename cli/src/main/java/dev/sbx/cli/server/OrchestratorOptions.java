@@ -1,5 +1,6 @@
 package dev.sbx.cli.server;
 
+import dev.sbx.cli.sandbox.DurationConverter;
 import dev.sbx.orchestrator.OrchestratorConfig;
 import dev.sbx.orchestrator.OrchestratorConfig.RuntimeKind;
 import dev.sbx.orchestrator.lifecycle.LifecycleSettings;
@@ -7,6 +8,7 @@ import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
 import dev.sbx.orchestrator.runtime.RunscSettings;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** How the orchestrator of this host runs. */
@@ -52,6 +54,16 @@ public final class OrchestratorOptions {
   int warmPool;
 
   @Option(
+      names = "--warm-pool-refill-delay",
+      defaultValue = "${env:SBX_WARM_POOL_REFILL_DELAY:-2s}",
+      converter = DurationConverter.class,
+      description =
+          "How long after a claim that leaves a warm sandbox waiting its replacement starts, so that"
+              + " it does not slow the new sandbox's first commands; a claim that empties the pool"
+              + " is replaced at once (env SBX_WARM_POOL_REFILL_DELAY; default ${DEFAULT-VALUE}).")
+  Duration warmPoolRefillDelay = WarmPoolSettings.DEFAULT_REFILL_DELAY;
+
+  @Option(
       names = "--max-sandboxes",
       defaultValue = "${env:SBX_MAX_SANDBOXES:-100}",
       description =
@@ -78,7 +90,9 @@ public final class OrchestratorOptions {
                 LifecycleSettings.of(envdDist)
                     .withMaxSandboxes(maxSandboxes)
                     .withWarmPool(
-                        warmPool > 0 ? WarmPoolSettings.ofSize(warmPool) : WarmPoolSettings.OFF))
+                        warmPool > 0
+                            ? WarmPoolSettings.ofSize(warmPool).withRefillDelay(warmPoolRefillDelay)
+                            : WarmPoolSettings.OFF))
             .withNodeProxy(bind.getHostAddress(), nodeProxyPort)
             .withKeepSandboxesOnStop(keepSandboxesOnStop);
     return switch (RuntimeKind.parse(runtime)) {

@@ -67,7 +67,10 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
    */
   private static final EgressPolicy WARM_EGRESS = EgressPolicy.internet();
 
-  /** How long after a claim its template's pool is topped up. */
+  /**
+   * How long after a claim that empties its template's pool the pool is topped up (a claim that
+   * leaves one waiting: {@link WarmPoolSettings#refillDelay}).
+   */
   static final java.time.Duration REFILL_DELAY = java.time.Duration.ofMillis(25);
 
   private final SandboxRuntime runtime;
@@ -95,6 +98,10 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   private final Map<String, ArrayDeque<WarmSandbox>> warmPools = new HashMap<>();
   private final Map<String, Integer> warmFilling = new HashMap<>();
+
+  /** {@link System#nanoTime} of each template's last claim from its warm pool. */
+  private final Map<String, Long> lastClaimNanos = new HashMap<>();
+
   private final SecureRandom random = new SecureRandom();
 
   /**
@@ -189,6 +196,9 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
             "node full: " + inUse + " of " + settings.maxSandboxes() + " sandboxes");
       }
       warm = pollWarm(request.templateId());
+      if (warm != null) {
+        lastClaimNanos.put(request.templateId(), System.nanoTime());
+      }
       if (warm == null && addressesTaken() >= addressCount()) {
         throw new NodeFullException("no network address left in " + network.config().pool());
       }
@@ -272,7 +282,7 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
         lock.notifyAll();
       }
       if (warm != null) {
-        refillSoon();
+        refillAfterClaim(request.templateId());
       }
     }
   }
@@ -805,14 +815,18 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
   }
 
   /**
-   * Tops the pools up {@link #REFILL_DELAY} after a claim: the claimed sandbox's create answers
-   * first, and then the refill's runtime process starts. On a host with few, busy CPUs a {@code
-   * runc run} started at once (a Go process and the container's first process) competes with the
-   * end of the create it follows.
+   * Tops the pools up after a claim of {@code templateId}: {@link #REFILL_DELAY} later if the claim
+   * emptied the template's pool (the claimed sandbox's create answers first, and then the refill's
+   * runtime process starts), else {@link WarmPoolSettings#refillDelay} later (see there).
    */
-  private void refillSoon() {
+  private void refillAfterClaim(String templateId) {
+    java.time.Duration delay;
+    synchronized (lock) {
+      ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
+      delay = pool == null || pool.isEmpty() ? REFILL_DELAY : settings.warmPool().refillDelay();
+    }
     try {
-      reaper.schedule(this::topUpWarmPools, REFILL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+      reaper.schedule(this::topUpWarmPools, delay.toNanos(), TimeUnit.NANOSECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // closing: no refill
     }
@@ -820,11 +834,12 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
 
   /**
    * Starts (in the background) as many warm sandboxes as the templates' pools lack, as far as the
-   * network's addresses allow next to the running sandboxes.
+   * network's addresses allow next to the running sandboxes. A pool that still holds a warm sandbox
+   * and was claimed from less than {@link WarmPoolSettings#refillDelay} ago is left for later.
    */
   public void topUpWarmPools() {
     WarmPoolSettings pools = settings.warmPool();
-    if (pools.equals(WarmPoolSettings.OFF)) {
+    if (pools.off()) {
       return;
     }
     List<String> ids;
@@ -842,9 +857,15 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       int inUse = sandboxes.size() + creating.size();
       // warm sandboxes take addresses, never a place a create could use
       int room = Math.min(capacity() - inUse, addressCount() - addressesTaken());
+      long now = System.nanoTime();
       for (String templateId : ids) {
         ArrayDeque<WarmSandbox> pool = warmPools.get(templateId);
-        int have = (pool == null ? 0 : pool.size()) + warmFilling.getOrDefault(templateId, 0);
+        int waiting = pool == null ? 0 : pool.size();
+        Long lastClaim = lastClaimNanos.get(templateId);
+        if (waiting > 0 && lastClaim != null && now - lastClaim < pools.refillDelay().toNanos()) {
+          continue; // its last claim's first commands run now; refillAfterClaim comes back
+        }
+        int have = waiting + warmFilling.getOrDefault(templateId, 0);
         while (have < pools.size(templateId) && room > 0) {
           warmFilling.merge(templateId, 1, Integer::sum);
           toStart.add(templateId);
