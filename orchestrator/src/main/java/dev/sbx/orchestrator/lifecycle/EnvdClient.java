@@ -48,6 +48,15 @@ final class EnvdClient implements AutoCloseable {
   static final String WARM_UP_START =
       "{\"process\":{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"true\"]},\"stdin\":false}";
 
+  /**
+   * The same through a login shell, {@code /bin/bash -l -c true}: what E2B's SDKs run every command
+   * through, so that bash and the profile files it reads have been looked up in the sandbox's
+   * overlay and mapped once before the user's first command.
+   */
+  static final String WARM_UP_LOGIN_START =
+      "{\"process\":{\"cmd\":\"/bin/bash\",\"args\":[\"-l\",\"-c\",\"true\"]},"
+          + "\"stdin\":false}";
+
   private static final int END_STREAM_FLAG = 0x02;
 
   /** One answer: the status code and the body as text. */
@@ -140,27 +149,36 @@ final class EnvdClient implements AutoCloseable {
    * sandbox after {@link #warmUp}, before it joins its pool. envd then has loaded, linked and run
    * its process path (Connect framing, the user lookup, the fork of {@code envd-exec}, the output
    * pumps, the exit watch) once, so that the first command of the user who claims the sandbox does
-   * not pay for it. The command runs as envd's fallback user (root: no {@code /init} has named a
-   * user yet) and is gone when the stream ends: {@code List} shows only running processes.
+   * not pay for it. The command runs as {@code user} (the template's default user, whom a claim
+   * most likely names; null: envd's fallback, root) through a login shell when {@code loginShell}
+   * ({@link #WARM_UP_LOGIN_START}, else {@link #WARM_UP_START}), reads files only and is gone when
+   * the stream ends: {@code List} shows only running processes.
    *
    * @throws EnvdException if envd does not answer, answers with an error, or the command does not
    *     exit with 0 within {@code timeout}
    */
-  void warmUpCommand(String address, Duration timeout) {
+  void warmUpCommand(String address, @Nullable String user, boolean loginShell, Duration timeout) {
     try {
-      runCommand(address, ENVD_PORT, WARM_UP_START, System.nanoTime() + timeout.toNanos());
+      runCommand(
+          address,
+          ENVD_PORT,
+          user,
+          loginShell ? WARM_UP_LOGIN_START : WARM_UP_START,
+          System.nanoTime() + timeout.toNanos());
     } catch (IOException e) {
       throw new EnvdException("envd at " + address + ": warm-up command failed: " + e, e);
     }
   }
 
   /**
-   * Sends {@code startJson} to {@code process.Process/Start} on {@code host:port}, reads the whole
-   * stream and checks it: status 200, an {@code end} event with exit code 0, an end message without
-   * error. {@code Connect-Timeout-Ms} (the process's lifetime in envd) is the time left until
-   * {@code deadline}.
+   * Sends {@code startJson} to {@code process.Process/Start} on {@code host:port} as {@code user}
+   * (Basic auth with an empty password; null: none, envd's default user), reads the whole stream
+   * and checks it: status 200, an {@code end} event with exit code 0, an end message without error.
+   * {@code Connect-Timeout-Ms} (the process's lifetime in envd) is the time left until {@code
+   * deadline}.
    */
-  static void runCommand(String host, int port, String startJson, long deadline)
+  static void runCommand(
+      String host, int port, @Nullable String user, String startJson, long deadline)
       throws IOException {
     byte[] json = startJson.getBytes(StandardCharsets.UTF_8);
     byte[] body = new byte[5 + json.length];
@@ -179,6 +197,11 @@ final class EnvdClient implements AutoCloseable {
             + "\r\nConnection: close\r\nContent-Type: application/connect+json"
             + "\r\nConnect-Protocol-Version: 1\r\nConnect-Timeout-Ms: "
             + timeoutMs
+            + (user == null
+                ? ""
+                : "\r\nAuthorization: Basic "
+                    + java.util.Base64.getEncoder()
+                        .encodeToString((user + ":").getBytes(StandardCharsets.UTF_8)))
             + "\r\nContent-Length: "
             + body.length
             + "\r\n\r\n";

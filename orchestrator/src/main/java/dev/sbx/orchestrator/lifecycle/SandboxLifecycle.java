@@ -892,7 +892,8 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
     NetworkSlot slot = null;
     boolean containerMade = false;
     try {
-      Path rootfs = templates.rootfs(templateId);
+      Template template = templates.template(templateId);
+      Path rootfs = template.rootfs();
       slot = network.acquire(WARM_EGRESS);
       RuntimeSandbox started =
           runtime.create(spec(containerId, rootfs, ResourceLimits.DEFAULT, slot).inBackground());
@@ -903,7 +904,12 @@ public final class SandboxLifecycle implements SandboxAddresses, AutoCloseable {
       // and its process path once (see EnvdClient.warmUpCommand), not on the user's first command;
       // a failure here costs only that speed: the sandbox still joins the pool
       try {
-        envd.warmUpCommand(slot.ip(), settings.healthTimeout());
+        // as a claim most likely runs it: the template's user, through bash -l as E2B's SDKs do
+        envd.warmUpCommand(
+            slot.ip(),
+            template.settings().defaultUser(),
+            Files.isExecutable(rootfs.resolve("bin/bash")),
+            settings.healthTimeout());
       } catch (EnvdException e) {
         LOG.log(
             System.Logger.Level.WARNING,

@@ -45,8 +45,20 @@ class EnvdWarmUpCommandTest {
       awaitHealthy(port);
       long deadline = System.nanoTime() + WITHIN.toNanos();
       // twice: envd serves the warm-up on a fresh JVM and again (the claim's user may repeat it)
-      EnvdClient.runCommand("127.0.0.1", port, EnvdClient.WARM_UP_START, deadline);
-      EnvdClient.runCommand("127.0.0.1", port, EnvdClient.WARM_UP_START, deadline);
+      EnvdClient.runCommand("127.0.0.1", port, null, EnvdClient.WARM_UP_START, deadline);
+      EnvdClient.runCommand("127.0.0.1", port, null, EnvdClient.WARM_UP_START, deadline);
+      // the login shell as a named user (daemon, whose home /usr/sbin has no profile files)
+      EnvdClient.runCommand("127.0.0.1", port, "daemon", EnvdClient.WARM_UP_LOGIN_START, deadline);
+      assertThatThrownBy(
+              () ->
+                  EnvdClient.runCommand(
+                      "127.0.0.1",
+                      port,
+                      "no-such-sbx-user",
+                      EnvdClient.WARM_UP_LOGIN_START,
+                      deadline))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("no-such-sbx-user");
       try (ConnectClient client =
           ConnectClient.builder(URI.create("http://127.0.0.1:" + port)).timeout(WITHIN).build()) {
         ListResponse list =
@@ -62,6 +74,7 @@ class EnvdWarmUpCommandTest {
                   EnvdClient.runCommand(
                       "127.0.0.1",
                       port,
+                      null,
                       "{\"process\":{\"cmd\":\"/bin/sh\",\"args\":[\"-c\",\"exit 3\"]}}",
                       deadline))
           .isInstanceOf(IOException.class)
@@ -72,6 +85,7 @@ class EnvdWarmUpCommandTest {
                   EnvdClient.runCommand(
                       "127.0.0.1",
                       port,
+                      null,
                       "{\"process\":{\"cmd\":\"/no/such/sbx-binary\"}}",
                       deadline))
           .isInstanceOf(IOException.class)
@@ -117,44 +131,55 @@ class EnvdWarmUpCommandTest {
   @Test
   void anErrorStatusIsReportedWithItsBody() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try (Socket socket = server.accept()) {
-                  InputStream in = socket.getInputStream();
-                  readHead(in);
-                  socket
-                      .getOutputStream()
-                      .write(
-                          ("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-                                  + "Content-Length: 9\r\nConnection: close\r\n\r\nno token.")
-                              .getBytes(StandardCharsets.US_ASCII));
-                } catch (IOException e) {
-                  // the assertion below reports it
-                }
-              });
+      String[] head = new String[1];
+      Thread answering =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try (Socket socket = server.accept()) {
+                      InputStream in = socket.getInputStream();
+                      head[0] = readHead(in);
+                      socket
+                          .getOutputStream()
+                          .write(
+                              ("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+                                      + "Content-Length: 9\r\nConnection: close\r\n\r\nno token.")
+                                  .getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                      // the assertion below reports it
+                    }
+                  });
       assertThatThrownBy(
               () ->
                   EnvdClient.runCommand(
                       "127.0.0.1",
                       server.getLocalPort(),
+                      "user",
                       EnvdClient.WARM_UP_START,
                       System.nanoTime() + WITHIN.toNanos()))
           .isInstanceOf(IOException.class)
           .hasMessageContaining("401 no token.");
+      answering.join();
+      assertThat(head[0])
+          .as("the user, as Basic auth")
+          .contains("Authorization: Basic dXNlcjo=\r\n");
     }
   }
 
-  private static void readHead(InputStream in) throws IOException {
+  /** Reads a request head up to its blank line and returns it. */
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
     int matched = 0;
     byte[] end = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     while (matched < end.length) {
       int b = in.read();
       if (b < 0) {
-        return;
+        break;
       }
+      head.append((char) b);
       matched = b == end[matched] ? matched + 1 : (b == end[0] ? 1 : 0);
     }
+    return head.toString();
   }
 
   private static void awaitHealthy(int port) throws InterruptedException {
