@@ -24,6 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -269,6 +271,39 @@ class WarmPoolTest {
     assertThat(warmWaiting("cold")).isZero();
     sandboxes.delete(DeleteSandboxRequest.newBuilder().setSandboxId(id).build());
     assertThat(new RuncRuntime(runc).find(id)).isEmpty();
+  }
+
+  @Test
+  void aColdStartRunsEnvdUpWithTheNodesCpusThenGetsTheRequestedQuota() throws Exception {
+    List<dev.sbx.orchestrator.lifecycle.CreateTrace> traces =
+        Collections.synchronizedList(new ArrayList<>());
+    orchestrator.lifecycle().onCreate(traces::add);
+    String id = newSandboxId();
+    try {
+      sandboxes.create(
+          CreateSandboxRequest.newBuilder()
+              .setSandboxId(id)
+              .setTemplateId("cold")
+              .setCpuCount(1)
+              .setMemoryMb(256)
+              .build());
+    } finally {
+      orchestrator.lifecycle().onCreate(null);
+    }
+    assertThat(readCgroup(new RuncRuntime(runc).cgroupDirs(id), "cpu.cfs_quota_us"))
+        .as("one CPU, as asked")
+        .isEqualTo(100_000L);
+    List<String> steps =
+        traces.stream()
+            .filter(trace -> trace.sandboxId().equals(id))
+            .flatMap(trace -> trace.steps().stream())
+            .map(dev.sbx.orchestrator.lifecycle.CreateTrace.Step::name)
+            .toList();
+    if (Runtime.getRuntime().availableProcessors() > 1) {
+      assertThat(steps)
+          .as("the quota was written after envd answered, before /init")
+          .containsSubsequence("envd /health", "CPU quota of the request", "envd /init");
+    }
   }
 
   @Test
