@@ -130,23 +130,33 @@ final class RuncTestNode {
     } finally {
       left.addAll(NetworkSlotPool.leftovers(network));
       NetworkSlotPool.removeAll(network);
-      RuncRuntime runtime = new RuncRuntime(runc);
-      runtime.list().forEach(s -> left.add("runc sandbox " + s));
-      runtime.list().forEach(s -> runtime.remove(s.sandboxId()));
-      MountTable.mountPointsUnder(runc.sandboxesDir()).forEach(p -> left.add("mount " + p));
-      try (DirectoryStream<Path> hierarchies =
-          Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-        for (Path hierarchy : hierarchies) {
-          Path parent = hierarchy.resolve(network.prefix());
-          if (Files.isDirectory(parent)) {
-            try (var children = Files.list(parent)) {
-              children.filter(Files::isDirectory).forEach(child -> left.add("cgroup " + child));
-            }
-          }
-          Files.deleteIfExists(parent); // rmdir: fails if not empty
-        }
-      }
+      left.addAll(removeRuncLeftovers(runc));
       DirectoryTree.delete(workDir);
+    }
+    return left;
+  }
+
+  /**
+   * Removes what containers of {@code runc}'s settings left on the host and names each: runc
+   * containers (then removed), mounts below its sandboxes directory, cgroups below its cgroup
+   * parent in every hierarchy (the parents are removed where empty).
+   */
+  static List<String> removeRuncLeftovers(RuncSettings runc) throws IOException {
+    List<String> left = new ArrayList<>();
+    RuncRuntime runtime = new RuncRuntime(runc);
+    runtime.list().forEach(s -> left.add("runc sandbox " + s));
+    runtime.list().forEach(s -> runtime.remove(s.sandboxId()));
+    MountTable.mountPointsUnder(runc.sandboxesDir()).forEach(p -> left.add("mount " + p));
+    try (DirectoryStream<Path> hierarchies = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : hierarchies) {
+        Path parent = hierarchy.resolve(runc.cgroupParent());
+        if (Files.isDirectory(parent)) {
+          try (var children = Files.list(parent)) {
+            children.filter(Files::isDirectory).forEach(child -> left.add("cgroup " + child));
+          }
+        }
+        Files.deleteIfExists(parent); // rmdir: fails if not empty
+      }
     }
     return left;
   }

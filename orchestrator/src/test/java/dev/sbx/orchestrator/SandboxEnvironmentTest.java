@@ -15,8 +15,6 @@ import dev.sbx.orchestrator.network.Ipv4Cidr;
 import dev.sbx.orchestrator.network.NetworkConfig;
 import dev.sbx.orchestrator.network.NetworkSlotPool;
 import dev.sbx.orchestrator.rootfs.DirectoryTree;
-import dev.sbx.orchestrator.rootfs.MountTable;
-import dev.sbx.orchestrator.runtime.RuncRuntime;
 import dev.sbx.orchestrator.runtime.RuncSettings;
 import dev.sbx.orchestrator.template.Template;
 import dev.sbx.orchestrator.template.TemplateDirectory;
@@ -47,7 +45,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -191,21 +188,7 @@ class SandboxEnvironmentTest {
       left.addAll(NetworkSlotPool.leftovers(NETWORK));
       NetworkSlotPool.removeAll(NETWORK);
       if (runc != null) {
-        RuncRuntime runtime = new RuncRuntime(runc);
-        runtime.list().forEach(s -> left.add("runc sandbox " + s));
-        runtime.list().forEach(s -> runtime.remove(s.sandboxId()));
-        MountTable.mountPointsUnder(runc.sandboxesDir()).forEach(p -> left.add("mount " + p));
-      }
-      try (DirectoryStream<Path> hierarchies =
-          Files.newDirectoryStream(Path.of("/sys/fs/cgroup"))) {
-        for (Path hierarchy : hierarchies) {
-          if (Files.isDirectory(hierarchy.resolve(CGROUP_PARENT))) {
-            try (var children = Files.list(hierarchy.resolve(CGROUP_PARENT))) {
-              children.filter(Files::isDirectory).forEach(child -> left.add("cgroup " + child));
-            }
-          }
-          Files.deleteIfExists(hierarchy.resolve(CGROUP_PARENT)); // rmdir: fails if not empty
-        }
+        left.addAll(RuncTestNode.removeRuncLeftovers(runc));
       }
       if (workDir != null) {
         DirectoryTree.delete(workDir);

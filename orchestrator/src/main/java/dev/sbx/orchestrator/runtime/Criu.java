@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * <p>Every call gets the configuration file {@link #CONFIG}: {@code network-lock nftables} (CRIU's
  * default locks with iptables, which a host with only nftables lacks) and {@code tcp-close}
  * (established TCP connections, e.g. the orchestrator's keep-alive connections to envd, are closed
- * on restore, not restored: the sandbox comes back on another address).
+ * on restore, not restored: the sandbox comes back on another address), and {@code timeout} ({@link
+ * #SEIZE_TIMEOUT}).
  */
 public final class Criu {
   /** The wrapper {@code scripts/install-deps.sh} installs. */
@@ -28,8 +29,16 @@ public final class Criu {
   /** The oldest version that works on this kind of host. */
   static final int[] MIN_VERSION = {4, 2};
 
+  /**
+   * How long a dump waits to seize the container's processes ({@code timeout}; CRIU's default is 10
+   * s). Seizing takes milliseconds; a process it cannot seize does not become seizable by waiting
+   * (see {@code RuncRuntime#checkpoint}), so a failed dump is retried sooner.
+   */
+  static final Duration SEIZE_TIMEOUT = Duration.ofSeconds(4);
+
   /** CRIU's options for runc's checkpoints and restores. */
-  static final String CONFIG = "network-lock nftables\ntcp-close\n";
+  static final String CONFIG =
+      "network-lock nftables\ntcp-close\ntimeout " + SEIZE_TIMEOUT.toSeconds() + "\n";
 
   private static final Pattern VERSION = Pattern.compile("Version: *(\\d+)\\.(\\d+)");
 

@@ -249,10 +249,14 @@ public final class RuncRuntime implements SandboxRuntime {
    * {@code runc checkpoint} through CRIU (the container's stdio is /dev/null, its network namespace
    * external; established TCP connections are closed on restore). runc has CRIU freeze the
    * container's cgroup before it seizes the processes; a process that stays in uninterruptible
-   * sleep (state D, e.g. waiting on a disk) cannot be seized, and such a dump is tried once more
-   * after {@link #UNSEIZABLE_RETRY_DELAY}. If it fails or times out, a container CRIU left frozen
-   * is thawed ({@code runc resume}) so that it runs on (one {@link #freeze} froze stays frozen for
-   * its caller), and the exception says CRIU's errors.
+   * sleep (state D) cannot be seized. The common case is a shell frozen in the middle of a {@code
+   * vfork} (dash runs every command that way): its child was frozen before it could {@code exec},
+   * and the parent waits for it, so the dump fails whatever the wait. Such a dump is tried again up
+   * to {@link #CHECKPOINT_ATTEMPTS} times, after the container has run for {@link
+   * #UNSEIZABLE_RETRY_DELAY} (a container frozen before is thawed for that time and frozen again,
+   * so that the child gets to its {@code exec}). If it fails or times out, a container CRIU left
+   * frozen is thawed ({@code runc resume}) so that it runs on (one {@link #freeze} froze stays
+   * frozen for its caller), and the exception says CRIU's errors.
    */
   @Override
   public void checkpoint(String sandboxId, Path imageDir, boolean leaveRunning, Duration timeout) {
@@ -286,20 +290,30 @@ public final class RuncRuntime implements SandboxRuntime {
       String errors = criuErrors(work.resolve("dump.log"));
       boolean unseizable = errors.contains("Unseizable");
       long left = deadline - System.nanoTime();
-      if (attempt == 1 && unseizable && left > 2 * UNSEIZABLE_RETRY_DELAY.toNanos()) {
+      if (attempt < CHECKPOINT_ATTEMPTS
+          && unseizable
+          && left > Criu.SEIZE_TIMEOUT.plus(UNSEIZABLE_RETRY_DELAY).toNanos()) {
         LOG.log(
             System.Logger.Level.INFO,
-            "checkpoint of {0}: a process could not be seized, trying again: {1}",
+            "checkpoint of {0}: a process could not be seized, trying again after {1} ms of"
+                + " running: {2}",
             containerId(sandboxId),
+            UNSEIZABLE_RETRY_DELAY.toMillis(),
             errors);
-        sleep(UNSEIZABLE_RETRY_DELAY);
+        if (frozenBefore) {
+          thaw(sandboxId);
+          sleep(UNSEIZABLE_RETRY_DELAY);
+          freeze(sandboxId);
+        } else {
+          sleep(UNSEIZABLE_RETRY_DELAY);
+        }
         continue;
       }
       throw new SandboxRuntimeException(
           "runc checkpoint "
               + containerId(sandboxId)
               + " failed"
-              + (attempt > 1 ? " twice" : "")
+              + (attempt > 1 ? " " + attempt + " times" : "")
               + (unseizable
                   ? " (a process stayed in uninterruptible sleep, state D; the sandbox runs on)"
                   : "")
@@ -371,7 +385,10 @@ public final class RuncRuntime implements SandboxRuntime {
   }
 
   /** How long a dump that met a process in state D waits before its second try. */
-  static final Duration UNSEIZABLE_RETRY_DELAY = Duration.ofSeconds(1);
+  static final Duration UNSEIZABLE_RETRY_DELAY = Duration.ofMillis(200);
+
+  /** The most dumps {@link #checkpoint} tries when a process cannot be seized. */
+  static final int CHECKPOINT_ATTEMPTS = 3;
 
   private HostCommand.Result checkpointOnce(
       String sandboxId,
