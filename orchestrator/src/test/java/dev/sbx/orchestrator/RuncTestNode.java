@@ -60,6 +60,8 @@ final class RuncTestNode {
   /**
    * Starts an orchestrator with at most {@code maxSandboxes}, reaping every 100 ms, with {@code
    * warmPool}; what a crashed run of the same layout left is removed first.
+   *
+   * @throws IllegalStateException if this process is not root
    */
   static RuncTestNode start(
       NetworkConfig network,
@@ -68,6 +70,10 @@ final class RuncTestNode {
       Duration healthTimeout,
       WarmPoolSettings warmPool)
       throws IOException, InterruptedException {
+    if (!Files.getAttribute(Path.of("/proc/self"), "unix:uid").equals(0)) {
+      throw new IllegalStateException(
+          "an orchestrator on runc needs root (runc, network namespaces, nftables, cgroups)");
+    }
     String prefix = network.prefix();
     Path workDir = Files.createTempDirectory(prefix + "-");
     for (String template : templates) {

@@ -6,8 +6,6 @@ import dev.sbx.orchestrator.lifecycle.WarmPoolSettings;
 import dev.sbx.orchestrator.network.Ipv4Cidr;
 import dev.sbx.orchestrator.network.NetworkConfig;
 import dev.sbx.proto.orchestrator.CreateSandboxRequest;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -37,9 +35,6 @@ class WarmPoolRefillTest {
 
   @BeforeAll
   static void startOrchestrator() throws Exception {
-    assertThat(Files.getAttribute(Path.of("/proc/self"), "unix:uid"))
-        .as("warm pool tests need root")
-        .isEqualTo(0);
     node =
         RuncTestNode.start(
             NETWORK,

@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Freezes and thaws a container's cgroup through its files, as {@code runc pause} / {@code runc
@@ -16,6 +18,22 @@ import java.util.Optional;
  */
 final class CgroupFreezer {
   private static final Duration POLL = Duration.ofMillis(1);
+
+  /** How often {@link #freeze} tries again when it froze a task in the middle of a vfork. */
+  static final int VFORK_RETRIES = 20;
+
+  /**
+   * How long the cgroup runs between two such tries, and how long a freeze may stay {@code
+   * FREEZING} with a task waiting for its {@code vfork} child before it is tried again.
+   */
+  static final Duration VFORK_RETRY_DELAY = Duration.ofMillis(5);
+
+  /**
+   * The kernel functions a task waits in while the child of its {@code vfork} has not yet called
+   * {@code exec} or exited ({@code /proc/<tid>/wchan}; {@code kernel_clone} since Linux 5.10).
+   */
+  private static final Set<String> VFORK_WAITS =
+      Set.of("kernel_clone", "_do_fork", "do_fork", "wait_for_vfork_done");
 
   private final Path file;
   private final boolean v2;
@@ -48,20 +66,81 @@ final class CgroupFreezer {
   }
 
   /**
-   * Freezes the cgroup and waits until every task is frozen.
+   * Freezes the cgroup and waits until every task is frozen and none is frozen in the middle of a
+   * {@code vfork} ({@link #vforkWaiters}). A freeze that catches a {@code vfork} either stays in
+   * v1's {@code FREEZING} (the parent cannot freeze while it waits for a frozen child) or ends
+   * frozen with the parent waiting; either way it is undone and tried again after {@link
+   * #VFORK_RETRY_DELAY}, up to {@link #VFORK_RETRIES} times.
    *
-   * @return false if that took longer than {@code timeout} (the cgroup is thawed again) or the
+   * @return false if freezing took longer than {@code timeout} (the cgroup is thawed again) or the
    *     files could not be written
    */
   boolean freeze(Duration timeout) {
-    if (!request(true)) {
-      return false;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (int attempt = 0; ; attempt++) {
+      if (!request(true)) {
+        return false;
+      }
+      boolean retry = attempt < VFORK_RETRIES;
+      long waitingSince = System.nanoTime();
+      while (true) {
+        if (isFrozen()) {
+          if (!retry || vforkWaiters().isEmpty()) {
+            return true; // a waiter left after the last try: the checkpoint's own retry handles it
+          }
+          break;
+        }
+        long now = System.nanoTime();
+        if (now - deadline > 0) {
+          request(false);
+          return false;
+        }
+        if (retry
+            && now - waitingSince > VFORK_RETRY_DELAY.toNanos()
+            && !vforkWaiters().isEmpty()) {
+          break;
+        }
+        if (!pause(POLL)) {
+          request(false);
+          return false;
+        }
+      }
+      if (!request(false)
+          || !await(false, Duration.ofNanos(Math.max(deadline - System.nanoTime(), 0)))
+          || !pause(VFORK_RETRY_DELAY)) {
+        request(false);
+        return false;
+      }
     }
-    if (await(true, timeout)) {
-      return true;
+  }
+
+  /**
+   * Tasks of the cgroup that wait for the child of their {@code vfork} (dash, for one, starts every
+   * command that way). Frozen, such a task waits in state D for a child that was frozen before its
+   * {@code exec}, and CRIU cannot seize it: its dump fails. Empty if the cgroup lists no tasks.
+   */
+  List<Integer> vforkWaiters() {
+    Path tasks = v2 ? file.resolve("cgroup.threads") : file.resolveSibling("tasks");
+    List<Integer> waiters = new ArrayList<>();
+    try {
+      for (String line : Files.readAllLines(tasks)) {
+        if (line.isBlank()) {
+          continue;
+        }
+        int tid = Integer.parseInt(line.strip());
+        try {
+          String wchan = Files.readString(Path.of("/proc", Integer.toString(tid), "wchan"));
+          if (VFORK_WAITS.contains(wchan.strip())) {
+            waiters.add(tid);
+          }
+        } catch (IOException e) {
+          // gone meanwhile
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return List.of();
     }
-    request(false);
-    return false;
+    return waiters;
   }
 
   /**
@@ -101,16 +180,21 @@ final class CgroupFreezer {
   private boolean await(boolean frozen, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (isFrozen() != frozen) {
-      if (System.nanoTime() - deadline > 0) {
-        return false;
-      }
-      try {
-        Thread.sleep(POLL);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      if (System.nanoTime() - deadline > 0 || !pause(POLL)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** Sleeps; false if interrupted (the flag is set again). */
+  private static boolean pause(Duration time) {
+    try {
+      Thread.sleep(time);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.sbx.orchestrator.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +33,58 @@ class CgroupFreezerTest {
     assertThat(found.isFrozen()).isTrue();
     assertThat(found.thaw(Duration.ofSeconds(1))).isTrue();
     assertThat(freezer.resolve("freezer.state")).hasContent("THAWED");
+  }
+
+  /**
+   * For real (root, the cgroup v1 freezer, dash): a dash loop runs {@code /bin/true} through {@code
+   * vfork} without pause, so a plain freeze often stops a child before its {@code exec} and its
+   * shell waiting for it, which CRIU cannot seize. Every freeze here must end without such a
+   * waiter. The cgroup {@code /sys/fs/cgroup/freezer/sbxvf-<pid>} is removed after.
+   */
+  @Test
+  void aFreezeNeverLeavesAShellWaitingForItsVforkChild() throws Exception {
+    Path freezers = Path.of("/sys/fs/cgroup/freezer");
+    assumeTrue(Files.isDirectory(freezers), "a cgroup v1 freezer hierarchy");
+    assumeTrue(Files.isExecutable(Path.of("/bin/dash")), "dash");
+    Path cgroup = freezers.resolve("sbxvf-" + ProcessHandle.current().pid());
+    Files.createDirectory(cgroup);
+    Process loop =
+        new ProcessBuilder(
+                "/bin/sh",
+                "-c",
+                "echo $$ > "
+                    + cgroup.resolve("cgroup.procs")
+                    + "; exec /bin/dash -c"
+                    + " 'while :; do /bin/true; done'")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    CgroupFreezer freezer = CgroupFreezer.of(List.of(cgroup)).orElseThrow();
+    try {
+      while (Files.readString(cgroup.resolve("cgroup.procs")).isBlank()) {
+        Thread.sleep(5);
+      }
+      for (int i = 0; i < 40; i++) {
+        assertThat(freezer.freeze(Duration.ofSeconds(10))).isTrue();
+        assertThat(freezer.vforkWaiters()).as("freeze %d", i).isEmpty();
+        assertThat(freezer.thaw(Duration.ofSeconds(10))).isTrue();
+        Thread.sleep(3);
+      }
+    } finally {
+      freezer.thaw(Duration.ofSeconds(10));
+      loop.destroyForcibly().waitFor();
+      for (String pid : Files.readString(cgroup.resolve("cgroup.procs")).split("\\s+")) {
+        if (!pid.isBlank()) {
+          ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!Files.readString(cgroup.resolve("cgroup.procs")).isBlank()
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      Files.delete(cgroup); // rmdir
+    }
   }
 
   @Test
