@@ -23,10 +23,13 @@ final class CgroupFreezer {
   static final int VFORK_RETRIES = 20;
 
   /**
-   * How long the cgroup runs between two such tries, and how long a freeze may stay {@code
-   * FREEZING} with a task waiting for its {@code vfork} child before it is tried again.
+   * How long a freeze may stay {@code FREEZING} with a task waiting for its {@code vfork} child
+   * before it is tried again, and how long the cgroup runs before the first retry.
    */
   static final Duration VFORK_RETRY_DELAY = Duration.ofMillis(5);
+
+  /** The longest the cgroup runs between two tries. */
+  static final Duration VFORK_RETRY_DELAY_MAX = Duration.ofMillis(100);
 
   /**
    * The kernel functions a task waits in while the child of its {@code vfork} has not yet called
@@ -69,8 +72,10 @@ final class CgroupFreezer {
    * Freezes the cgroup and waits until every task is frozen and none is frozen in the middle of a
    * {@code vfork} ({@link #vforkWaiters}). A freeze that catches a {@code vfork} either stays in
    * v1's {@code FREEZING} (the parent cannot freeze while it waits for a frozen child) or ends
-   * frozen with the parent waiting; either way it is undone and tried again after {@link
-   * #VFORK_RETRY_DELAY}, up to {@link #VFORK_RETRIES} times.
+   * frozen with the parent waiting; either way it is undone and tried again after the cgroup has
+   * run for {@link #retryDelay}, up to {@link #VFORK_RETRIES} times. (A shell that runs commands
+   * back to back waits for a {@code vfork} child most of the time, since the child's {@code exec}
+   * takes a few milliseconds; the growing delay lands the next freeze elsewhere in that cycle.)
    *
    * @return false if freezing took longer than {@code timeout} (the cgroup is thawed again) or the
    *     files could not be written
@@ -107,7 +112,7 @@ final class CgroupFreezer {
       }
       if (!request(false)
           || !await(false, Duration.ofNanos(Math.max(deadline - System.nanoTime(), 0)))
-          || !pause(VFORK_RETRY_DELAY)) {
+          || !pause(retryDelay(attempt))) {
         request(false);
         return false;
       }
@@ -185,6 +190,12 @@ final class CgroupFreezer {
       }
     }
     return true;
+  }
+
+  /** How long the cgroup runs before try {@code attempt + 1}: doubling from 5 ms to 100 ms. */
+  static Duration retryDelay(int attempt) {
+    Duration delay = VFORK_RETRY_DELAY.multipliedBy(1L << Math.min(attempt, 10));
+    return delay.compareTo(VFORK_RETRY_DELAY_MAX) > 0 ? VFORK_RETRY_DELAY_MAX : delay;
   }
 
   /** Sleeps; false if interrupted (the flag is set again). */

@@ -88,6 +88,15 @@ class CgroupFreezerTest {
   }
 
   @Test
+  void theRetryDelayDoublesUpTo100Ms() {
+    assertThat(CgroupFreezer.retryDelay(0)).isEqualTo(Duration.ofMillis(5));
+    assertThat(CgroupFreezer.retryDelay(1)).isEqualTo(Duration.ofMillis(10));
+    assertThat(CgroupFreezer.retryDelay(4)).isEqualTo(Duration.ofMillis(80));
+    assertThat(CgroupFreezer.retryDelay(5)).isEqualTo(Duration.ofMillis(100));
+    assertThat(CgroupFreezer.retryDelay(30)).isEqualTo(Duration.ofMillis(100));
+  }
+
+  @Test
   void noFreezerFileMeansNone() throws Exception {
     Path memory = Files.createDirectories(dir.resolve("memory/sbx/c3"));
     Files.writeString(memory.resolve("memory.limit_in_bytes"), "1");
