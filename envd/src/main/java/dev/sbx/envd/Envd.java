@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.sbx.envd.files.FileDownload;
 import dev.sbx.envd.files.FileUpload;
+import dev.sbx.envd.http.ConsoleLogFormat;
 import dev.sbx.envd.http.EnvdRouter;
 import dev.sbx.envd.http.EnvsRoute;
 import dev.sbx.envd.http.HealthRoute;
@@ -125,6 +126,7 @@ public final class Envd implements AutoCloseable {
     if (System.getProperty("sun.net.httpserver.idleInterval") == null) {
       System.setProperty("sun.net.httpserver.idleInterval", IDLE_SECONDS);
     }
+    ConsoleLogFormat.install();
     Envd envd = start(EnvdConfig.fromEnvironment(System.getenv()));
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(envd::close));
   }
