@@ -19,27 +19,36 @@ import dev.sbx.orchestrator.runtime.RuntimeSandbox;
 import dev.sbx.orchestrator.runtime.SandboxRuntime;
 import dev.sbx.orchestrator.runtime.SandboxState;
 import dev.sbx.orchestrator.template.TemplateDirectory;
+import dev.sbx.proxy.routing.LocalNode;
+import io.grpc.BindableService;
 import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One node's orchestrator: the network slot pool, the runc runtime, the sandbox lifecycle, the node
  * proxy (routing to the lifecycle's sandboxes) and the gRPC server ({@code SandboxService}, {@code
- * NodeService}), started together.
+ * NodeService}), started together. The same services are also served in-process ({@link
+ * #localChannel}), for an API in the same JVM.
  *
  * <p>{@link #close} stops the server (calls under way get 5 s), deletes every sandbox the node
  * created, then removes the network (slots, bridge, nftables tables). A clean stop leaves nothing
@@ -54,7 +63,10 @@ public final class Orchestrator implements AutoCloseable {
   private final PauseService pauses;
   private final ExecutorService calls;
   private final Server server;
+  private final Server inProcessServer;
+  private final String inProcessName;
   private final NodeProxy proxy;
+  private final NodeProxySettings proxySettings;
   private final boolean keepSandboxesOnStop;
 
   private Orchestrator(
@@ -63,7 +75,10 @@ public final class Orchestrator implements AutoCloseable {
       PauseService pauses,
       ExecutorService calls,
       Server server,
+      Server inProcessServer,
+      String inProcessName,
       NodeProxy proxy,
+      NodeProxySettings proxySettings,
       boolean keepSandboxesOnStop) {
     this.keepSandboxesOnStop = keepSandboxesOnStop;
     this.pauses = pauses;
@@ -71,7 +86,10 @@ public final class Orchestrator implements AutoCloseable {
     this.lifecycle = lifecycle;
     this.calls = calls;
     this.server = server;
+    this.inProcessServer = inProcessServer;
+    this.inProcessName = inProcessName;
     this.proxy = proxy;
+    this.proxySettings = proxySettings;
   }
 
   /**
@@ -119,28 +137,41 @@ public final class Orchestrator implements AutoCloseable {
     }
     lifecycle.topUpWarmPools();
     NodeProxy proxy;
+    NodeProxySettings proxySettings =
+        NodeProxySettings.defaults(config.nodeProxyHost(), config.nodeProxyPort());
     try {
-      proxy =
-          NodeProxy.start(
-              NodeProxySettings.defaults(config.nodeProxyHost(), config.nodeProxyPort()),
-              lifecycle);
+      proxy = NodeProxy.start(proxySettings, lifecycle);
     } catch (RuntimeException e) {
       stop(lifecycle, network, config.keepSandboxesOnStop());
       throw e;
     }
     // creates block for up to the health timeout: one virtual thread per call
     ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
-    Server server =
+    List<BindableService> services =
+        List.of(
+            new SandboxGrpcService(lifecycle, pauses),
+            new NodeGrpcService(lifecycle, proxy::port, pauses));
+    NettyServerBuilder tcp =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.grpcAddress(), config.grpcPort()),
                 InsecureServerCredentials.create())
-            .executor(calls)
-            .addService(new SandboxGrpcService(lifecycle, pauses))
-            .addService(new NodeGrpcService(lifecycle, proxy::port, pauses))
-            .build();
+            .executor(calls);
+    // every call is unary and every caller blocks on it: the call runs on the caller's thread
+    String inProcessName = "sbx-orchestrator-" + UUID.randomUUID();
+    InProcessServerBuilder inProcess =
+        InProcessServerBuilder.forName(inProcessName).directExecutor();
+    services.forEach(
+        service -> {
+          tcp.addService(service);
+          inProcess.addService(service);
+        });
+    Server server = tcp.build();
+    Server inProcessServer = inProcess.build();
     try {
       server.start();
+      inProcessServer.start();
     } catch (IOException | RuntimeException e) {
+      server.shutdownNow();
       calls.close();
       proxy.close();
       stop(lifecycle, network, config.keepSandboxesOnStop());
@@ -149,7 +180,16 @@ public final class Orchestrator implements AutoCloseable {
           : (RuntimeException) e;
     }
     return new Orchestrator(
-        network, lifecycle, pauses, calls, server, proxy, config.keepSandboxesOnStop());
+        network,
+        lifecycle,
+        pauses,
+        calls,
+        server,
+        inProcessServer,
+        inProcessName,
+        proxy,
+        proxySettings,
+        config.keepSandboxesOnStop());
   }
 
   /**
@@ -253,6 +293,46 @@ public final class Orchestrator implements AutoCloseable {
     return server.getPort();
   }
 
+  /**
+   * A channel to this orchestrator's services without the network: for an API in the same JVM
+   * ({@code sbx up}). A create then costs no loopback TCP and no hand-over between threads: the
+   * call runs on the caller's thread. Only blocking (or future) stubs may use it, never from an
+   * event loop. The caller closes it.
+   */
+  public ManagedChannel localChannel() {
+    return InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
+  }
+
+  /**
+   * This node as a client proxy in the same JVM sees it ({@code sbx up}): its node proxy at {@code
+   * nodeProxyHost} (as the catalog names it) and {@link #nodeProxyPort}, its sandboxes' addresses
+   * and its node proxy's dials. That client proxy then takes the node proxy's hop itself.
+   */
+  public LocalNode localNode(String nodeProxyHost) {
+    requireNonNull(nodeProxyHost, "nodeProxyHost");
+    return new LocalNode() {
+      @Override
+      public boolean isNodeProxy(String host, int port) {
+        return port == proxy.port() && host.equals(nodeProxyHost);
+      }
+
+      @Override
+      public @Nullable String sandboxAddress(String sandboxId) {
+        return lifecycle.address(sandboxId);
+      }
+
+      @Override
+      public int dialAttempts() {
+        return proxySettings.dialAttempts();
+      }
+
+      @Override
+      public Duration dialBackoffStep() {
+        return proxySettings.dialBackoffStep();
+      }
+    };
+  }
+
   /** The node proxy's port (the bound one if the config said 0). */
   public int nodeProxyPort() {
     return proxy.port();
@@ -270,14 +350,18 @@ public final class Orchestrator implements AutoCloseable {
   @Override
   public void close() {
     server.shutdown();
+    inProcessServer.shutdown();
     try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-        server.shutdownNow();
-        server.awaitTermination(5, TimeUnit.SECONDS);
+      for (Server each : List.of(server, inProcessServer)) {
+        if (!each.awaitTermination(5, TimeUnit.SECONDS)) {
+          each.shutdownNow();
+          each.awaitTermination(5, TimeUnit.SECONDS);
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.shutdownNow();
+      inProcessServer.shutdownNow();
     }
     calls.close();
     try {

@@ -36,6 +36,7 @@ import dev.sbx.proto.process.ProcessConfig;
 import dev.sbx.proto.process.ProcessEvent;
 import dev.sbx.proto.process.StartRequest;
 import dev.sbx.proto.process.StartResponse;
+import dev.sbx.proxy.routing.LocalNode;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -598,6 +599,39 @@ class OrchestratorTest {
         .as("only the bridge and the tables")
         .containsExactlyInAnyOrder("link sbxl0", "table inet sbxl", "table bridge sbxl");
     assertThat(orchestrator.lifecycle().count()).isZero();
+  }
+
+  @Test
+  void theServicesAnswerInProcessAndTheLocalNodeKnowsItsSandboxes() throws Exception {
+    ManagedChannel local = orchestrator.localChannel();
+    try {
+      var inProcess =
+          SandboxServiceGrpc.newBlockingStub(local).withDeadlineAfter(2, TimeUnit.MINUTES);
+      String id = newSandboxId();
+      Sandbox made = inProcess.create(createRequest(id).build());
+      created.put(id, slotIndex(made.getAddress()));
+
+      assertThat(sandboxes.get(GetSandboxRequest.newBuilder().setSandboxId(id).build()))
+          .as("a sandbox made in-process, seen over TCP")
+          .isEqualTo(made);
+      NodeInfo info =
+          NodeServiceGrpc.newBlockingStub(local).info(NodeInfoRequest.getDefaultInstance());
+      assertThat(info.getSandboxes()).isEqualTo(1);
+      assertThat(info.getNodeProxyPort()).isEqualTo(orchestrator.nodeProxyPort());
+      assertStatus(
+          () -> inProcess.get(GetSandboxRequest.newBuilder().setSandboxId("nope").build()),
+          Status.Code.NOT_FOUND);
+
+      LocalNode localNode = orchestrator.localNode("127.0.0.1");
+      assertThat(localNode.isNodeProxy("127.0.0.1", orchestrator.nodeProxyPort())).isTrue();
+      assertThat(localNode.isNodeProxy("127.0.0.1", orchestrator.port())).isFalse();
+      assertThat(localNode.isNodeProxy("10.0.0.1", orchestrator.nodeProxyPort())).isFalse();
+      assertThat(localNode.sandboxAddress(id)).isEqualTo(made.getAddress());
+      assertThat(localNode.sandboxAddress("nope")).isNull();
+      assertThat(localNode.dialAttempts()).isEqualTo(5);
+    } finally {
+      local.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test

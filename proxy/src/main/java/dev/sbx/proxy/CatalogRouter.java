@@ -8,6 +8,7 @@ import dev.sbx.proxy.resume.ResumeRequest;
 import dev.sbx.proxy.resume.ResumeResult;
 import dev.sbx.proxy.resume.SandboxResumer;
 import dev.sbx.proxy.routing.EnvdControlRoutes;
+import dev.sbx.proxy.routing.LocalNode;
 import dev.sbx.proxy.routing.ProxyError;
 import dev.sbx.proxy.routing.SandboxTarget;
 import io.vertx.core.Context;
@@ -45,14 +46,16 @@ final class CatalogRouter implements Router {
 
   private final Catalog catalog;
   private final @Nullable SandboxResumer resumer;
+  private final @Nullable LocalNode localNode;
 
   CatalogRouter(Catalog catalog) {
-    this(catalog, null);
+    this(catalog, null, null);
   }
 
-  CatalogRouter(Catalog catalog, @Nullable SandboxResumer resumer) {
+  CatalogRouter(Catalog catalog, @Nullable SandboxResumer resumer, @Nullable LocalNode localNode) {
     this.catalog = catalog;
     this.resumer = resumer;
+    this.localNode = localNode;
   }
 
   @Override
@@ -88,7 +91,7 @@ final class CatalogRouter implements Router {
     if (current == null
         || entry.isEmpty()
         || entry.get().state() == CatalogEntry.RouteState.RUNNING) {
-      return Future.succeededFuture(decide(target, request, entry));
+      return Future.succeededFuture(decide(target, request, entry, localNode));
     }
     ResumeRequest ask =
         new ResumeRequest(
@@ -107,7 +110,7 @@ final class CatalogRouter implements Router {
             answered ->
                 Future.succeededFuture(
                     answered.succeeded()
-                        ? afterResume(target, request, answered.result())
+                        ? afterResume(target, request, answered.result(), localNode)
                         : resumeFailed(target, answered.cause())));
   }
 
@@ -117,14 +120,18 @@ final class CatalogRouter implements Router {
         ProxyError.resumeFailed(target.sandboxId(), "The sandbox could not be resumed"));
   }
 
-  static Route afterResume(SandboxTarget target, HttpServerRequest request, ResumeResult result) {
+  static Route afterResume(
+      SandboxTarget target,
+      HttpServerRequest request,
+      ResumeResult result,
+      @Nullable LocalNode localNode) {
     String sandboxId = target.sandboxId();
     CatalogEntry route = result.route();
     return switch (result.outcome()) {
       case RESUMED ->
           route == null
               ? new Route.Refused(ProxyError.sandboxNotFound(sandboxId))
-              : running(target, request, route);
+              : running(target, request, route, localNode);
       case NOT_FOUND -> new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
       case FORBIDDEN -> new Route.Refused(ProxyError.resumeForbidden(sandboxId));
       case TRANSITIONING -> new Route.Refused(ProxyError.transitioning(sandboxId));
@@ -225,7 +232,10 @@ final class CatalogRouter implements Router {
   }
 
   static Route decide(
-      SandboxTarget target, HttpServerRequest request, Optional<CatalogEntry> found) {
+      SandboxTarget target,
+      HttpServerRequest request,
+      Optional<CatalogEntry> found,
+      @Nullable LocalNode localNode) {
     String sandboxId = target.sandboxId();
     if (found.isEmpty()) {
       return new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
@@ -235,12 +245,15 @@ final class CatalogRouter implements Router {
       // without a resumer a paused sandbox is "not found", as E2B answers without auto-resume
       case PAUSED -> new Route.Refused(ProxyError.sandboxNotFound(sandboxId));
       case TRANSITIONING -> new Route.Refused(ProxyError.transitioning(sandboxId));
-      case RUNNING -> running(target, request, entry);
+      case RUNNING -> running(target, request, entry, localNode);
     };
   }
 
   private static Route running(
-      SandboxTarget target, HttpServerRequest request, CatalogEntry entry) {
+      SandboxTarget target,
+      HttpServerRequest request,
+      CatalogEntry entry,
+      @Nullable LocalNode localNode) {
     String expected = entry.trafficAccessToken();
     // envd's port is exempt: envd checks X-Access-Token itself (§3.2 step 3)
     if (expected != null && target.port() != EnvdControlRoutes.ENVD_PORT) {
@@ -252,6 +265,13 @@ final class CatalogRouter implements Router {
           given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
         return new Route.Refused(ProxyError.trafficTokenInvalid(target.sandboxId()));
       }
+    }
+    if (localNode != null && localNode.isNodeProxy(entry.nodeProxyHost(), entry.nodeProxyPort())) {
+      // the node proxy's hop, taken here (see LocalNode)
+      String address = localNode.sandboxAddress(target.sandboxId());
+      return address == null
+          ? new Route.Refused(ProxyError.sandboxNotFound(target.sandboxId()))
+          : Route.toSandbox(address, target, entry.maskedHost(target.port()));
     }
     return new Route.Upstream(
         entry.nodeProxyHost(),

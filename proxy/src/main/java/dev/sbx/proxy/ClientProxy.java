@@ -6,6 +6,7 @@ import dev.sbx.proxy.catalog.Catalog;
 import dev.sbx.proxy.forward.ExchangeListener;
 import dev.sbx.proxy.forward.ForwardingProxy;
 import dev.sbx.proxy.resume.SandboxResumer;
+import dev.sbx.proxy.routing.LocalNode;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -73,6 +74,21 @@ public final class ClientProxy implements AutoCloseable {
    */
   public static ClientProxy start(
       ClientProxySettings settings, Catalog catalog, @Nullable SandboxResumer resumer) {
+    return start(settings, catalog, resumer, null);
+  }
+
+  /**
+   * Starts the proxy as above; the sandboxes of {@code localNode} (a node in this process; null:
+   * none) are reached directly, not through its node proxy (see {@link LocalNode}), and every dial
+   * follows that node's policy.
+   *
+   * @throws IllegalStateException when a port cannot be bound or the TLS files cannot be read
+   */
+  public static ClientProxy start(
+      ClientProxySettings settings,
+      Catalog catalog,
+      @Nullable SandboxResumer resumer,
+      @Nullable LocalNode localNode) {
     requireNonNull(settings, "settings");
     requireNonNull(catalog, "catalog");
     Vertx vertx = Vertx.vertx();
@@ -88,7 +104,14 @@ public final class ClientProxy implements AutoCloseable {
           };
       clientProxy.proxy =
           ForwardingProxy.start(
-              vertx, settings.forwarding(), new CatalogRouter(catalog, resumer), listener);
+              vertx,
+              localNode == null
+                  ? settings.forwarding()
+                  : settings
+                      .forwarding()
+                      .withDials(localNode.dialAttempts(), localNode.dialBackoffStep()),
+              new CatalogRouter(catalog, resumer, localNode),
+              listener);
       HttpServer health =
           vertx
               .createHttpServer(

@@ -19,7 +19,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * API server, client proxy and orchestrator in one JVM, sharing an in-memory catalog: what {@code
- * sbx up} runs, and what the platform's integration tests start.
+ * sbx up} runs, and what the platform's integration tests start. The API calls the orchestrator
+ * in-process ({@link Orchestrator#localChannel}), and the client proxy forwards to the sandboxes
+ * itself ({@link Orchestrator#localNode}); the gRPC port and the node proxy still serve other
+ * clients.
  */
 public final class SingleNodeServer implements AutoCloseable {
 
@@ -126,11 +129,16 @@ public final class SingleNodeServer implements AutoCloseable {
               .withPort(settings.apiPort())
               .withDomain(settings.domain())
               .withPostgres(settings.postgres())
-              .withAdminToken(settings.adminToken());
+              .withAdminToken(settings.adminToken())
+              .withChannels(address -> orchestrator.localChannel());
       api = ApiServer.start(apiConfig, catalog);
       awaitSeen(api::nodesSeen, api::checkNodes, NODE_SEEN_TIMEOUT, NODE_CHECK_RETRY);
       ClientProxy proxy =
-          ClientProxy.start(clientProxySettings(settings), catalog, api.sandboxResumer());
+          ClientProxy.start(
+              clientProxySettings(settings),
+              catalog,
+              api.sandboxResumer(),
+              orchestrator.localNode(local));
       return new SingleNodeServer(orchestrator, catalog, api, proxy, local);
     } catch (RuntimeException e) {
       if (api != null) {

@@ -6,13 +6,11 @@ import dev.sbx.proxy.forward.ExchangeListener;
 import dev.sbx.proxy.forward.ForwardingProxy;
 import dev.sbx.proxy.forward.ForwardingSettings;
 import dev.sbx.proxy.forward.Route;
-import dev.sbx.proxy.routing.EnvdControlRoutes;
 import dev.sbx.proxy.routing.ProxyError;
 import dev.sbx.proxy.routing.SandboxTarget;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.HostAndPort;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -76,25 +74,8 @@ public final class NodeProxy implements AutoCloseable {
       return Future.succeededFuture(
           new Route.Refused(ProxyError.sandboxNotFound(target.sandboxId())));
     }
-    ProxyError portNotOpen = ProxyError.portNotOpen(target.sandboxId(), target.port());
-    String masked = request.getHeader(ForwardingProxy.MASKED_HOST_HEADER);
-    // connections are pooled per sandbox: its address may have belonged to a sandbox now gone
-    String pool = target.sandboxId();
-    if (masked == null || target.port() == EnvdControlRoutes.ENVD_PORT) {
-      return Future.succeededFuture(
-          new Route.Upstream(address, target.port(), portNotOpen, null, false, pool));
-    }
-    if (HostAndPort.parseAuthority(masked, -1) == null) {
-      return Future.succeededFuture(
-          new Route.Refused(
-              new ProxyError(
-                  400,
-                  target.sandboxId(),
-                  "Invalid " + ForwardingProxy.MASKED_HOST_HEADER + " header",
-                  null)));
-    }
     return Future.succeededFuture(
-        new Route.Upstream(address, target.port(), portNotOpen, masked, false, pool));
+        Route.toSandbox(address, target, request.getHeader(ForwardingProxy.MASKED_HOST_HEADER)));
   }
 
   /** The port the proxy listens on (the bound one when {@code settings.port()} was 0). */

@@ -83,6 +83,21 @@ public record ForwardingSettings(
     }
   }
 
+  /** These settings with {@code attempts} dials, {@code step} times n apart, per request. */
+  public ForwardingSettings withDials(int attempts, Duration step) {
+    return new ForwardingSettings(
+        host,
+        port,
+        idleTimeout,
+        attempts,
+        step,
+        connectTimeout,
+        maxConnectionsPerUpstream,
+        forwardedHeaders,
+        tls,
+        maxConnectionsPerSandbox);
+  }
+
   /** These settings with at most {@code limit} exchanges per sandbox ({@link #UNLIMITED}: none). */
   public ForwardingSettings withMaxConnectionsPerSandbox(int limit) {
     return new ForwardingSettings(

@@ -2,11 +2,40 @@ package dev.sbx.proxy.forward;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.sbx.proxy.routing.EnvdControlRoutes;
 import dev.sbx.proxy.routing.ProxyError;
+import dev.sbx.proxy.routing.SandboxTarget;
+import io.vertx.core.net.HostAndPort;
 import org.jspecify.annotations.Nullable;
 
 /** What a {@link Router} decided for one request. */
 public sealed interface Route {
+
+  /**
+   * The last hop, to a sandbox on this host at {@code address} (E2B wire protocol §3.2 step 3), as
+   * the node proxy takes it: a port that refuses every dial gives the 502 "port is not open";
+   * {@code maskedHost} (the sandbox's {@code maskRequestHost}, {@code ${PORT}} replaced) becomes
+   * the Host of a request to any port but envd's, with the request's Host as {@code
+   * X-Forwarded-Host}; an unparsable one is a 400. Connections are pooled per sandbox: its address
+   * may have belonged to a sandbox now gone, and a connection kept to that one must never carry
+   * this one's requests.
+   */
+  static Route toSandbox(String address, SandboxTarget target, @Nullable String maskedHost) {
+    ProxyError portNotOpen = ProxyError.portNotOpen(target.sandboxId(), target.port());
+    String pool = target.sandboxId();
+    if (maskedHost == null || target.port() == EnvdControlRoutes.ENVD_PORT) {
+      return new Upstream(address, target.port(), portNotOpen, null, false, pool);
+    }
+    if (HostAndPort.parseAuthority(maskedHost, -1) == null) {
+      return new Refused(
+          new ProxyError(
+              400,
+              target.sandboxId(),
+              "Invalid " + ForwardingProxy.MASKED_HOST_HEADER + " header",
+              null));
+    }
+    return new Upstream(address, target.port(), portNotOpen, maskedHost, false, pool);
+  }
 
   /**
    * Forward the request to {@code host:port}.
