@@ -41,6 +41,8 @@ public final class ConnectClient implements AutoCloseable {
   private final @Nullable Duration timeout;
   private final int maxMessageBytes;
   private final HttpClient http;
+  // false: the caller's client (see Builder#httpClient), which close() leaves open
+  private final boolean ownsHttp;
 
   private ConnectClient(Builder builder) {
     String base = builder.baseUri.toString();
@@ -50,12 +52,22 @@ public final class ConnectClient implements AutoCloseable {
     this.requestGzip = builder.requestGzip;
     this.timeout = builder.timeout;
     this.maxMessageBytes = builder.maxMessageBytes;
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(builder.connectTimeout)
-            .followRedirects(HttpClient.Redirect.NORMAL)
-            .build();
+    HttpClient shared = builder.httpClient;
+    this.ownsHttp = shared == null;
+    this.http = shared != null ? shared : newHttpClient(builder.connectTimeout);
+  }
+
+  /**
+   * An HTTP/1.1 client as a {@link ConnectClient} makes its own: {@code connectTimeout}, redirects
+   * followed. Each one has a selector thread and a connection pool of its own; clients of many
+   * servers can share one ({@link Builder#httpClient}).
+   */
+  public static HttpClient newHttpClient(Duration connectTimeout) {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(requireNonNull(connectTimeout, "connectTimeout"))
+        .followRedirects(HttpClient.Redirect.NORMAL)
+        .build();
   }
 
   /** A client of the server at {@code baseUri}, e.g. {@code http://127.0.0.1:49983}. */
@@ -317,7 +329,9 @@ public final class ConnectClient implements AutoCloseable {
 
   @Override
   public void close() {
-    http.close();
+    if (ownsHttp) {
+      http.close();
+    }
   }
 
   /** The request body of a client stream: each message enveloped as the HTTP client reads it. */
@@ -370,6 +384,7 @@ public final class ConnectClient implements AutoCloseable {
     private @Nullable Duration timeout;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private int maxMessageBytes = ConnectHandler.DEFAULT_MAX_MESSAGE_BYTES;
+    private @Nullable HttpClient httpClient;
 
     private Builder(URI baseUri) {
       this.baseUri = requireNonNull(baseUri, "baseUri");
@@ -408,6 +423,16 @@ public final class ConnectClient implements AutoCloseable {
         throw new IllegalArgumentException("negative timeout " + timeout);
       }
       this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * Calls go through {@code client} (its connections are then shared with its other users, and
+     * {@link ConnectClient#close} leaves it open) instead of a client of the ConnectClient's own;
+     * {@link #connectTimeout} is then the shared client's.
+     */
+    public Builder httpClient(HttpClient client) {
+      this.httpClient = requireNonNull(client, "client");
       return this;
     }
 

@@ -33,8 +33,9 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>{@link #close()} kills the sandbox, as leaving a {@code with Sandbox() as sandbox:} block does
- * in E2B's Python SDK, and releases the HTTP connections. To keep a sandbox running, don't close
- * it; call {@link #disconnect()} instead.
+ * in E2B's Python SDK, and ends its open streams. To keep a sandbox running, don't close it; call
+ * {@link #disconnect()} instead. The HTTP connections to envd (through the client proxy) are one
+ * pool for every sandbox of the JVM, as in E2B's SDKs: a sandbox opens none of its own.
  *
  * <p>In debug mode ({@code E2B_DEBUG=true}) no API call is made: the sandbox is {@value
  * #DEBUG_SANDBOX_ID}, its envd is {@code http://localhost:49983} (or {@code sandboxUrl}), and kill,
@@ -471,14 +472,14 @@ public final class Sandbox implements AutoCloseable {
   }
 
   /**
-   * Releases this object's HTTP connections without killing the sandbox; streams still open
-   * (command handles, watches) end. Use it instead of {@link #close()} to keep the sandbox.
+   * Ends this object's streams that are still open (command handles, watches) without killing the
+   * sandbox. Use it instead of {@link #close()} to keep the sandbox.
    */
   public void disconnect() {
     envd.close();
   }
 
-  /** Kills the sandbox (see {@link #kill()}) and releases the HTTP connections. */
+  /** Kills the sandbox (see {@link #kill()}) and ends its open streams. */
   @Override
   public void close() {
     try {

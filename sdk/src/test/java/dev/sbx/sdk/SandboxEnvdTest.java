@@ -1,5 +1,6 @@
 package dev.sbx.sdk;
 
+import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -253,6 +254,25 @@ class SandboxEnvdTest {
         .isExactlyInstanceOf(SandboxException.class)
         .hasMessageContaining("disconnected from process " + handle.pid());
     assertThat(sandbox().commands().list()).anyMatch(p -> p.pid() == handle.pid());
+    assertThat(sandbox().commands().kill(handle.pid())).isTrue();
+  }
+
+  @Test
+  void disconnectingASandboxEndsItsStreamsAndLeavesOtherSandboxesWorking() {
+    Sandbox other =
+        Sandbox.create(
+            SandboxOptions.builder()
+                .environment(Map.of())
+                .debug(true)
+                .sandboxUrl(requireNonNull(envd).baseUrl().toString())
+                .build());
+    CommandHandle handle = other.commands().start("sleep 30");
+
+    other.disconnect();
+
+    assertThatThrownBy(handle::waitFor).isInstanceOf(SandboxException.class);
+    // the HTTP connections are shared by every sandbox: the other one's keep working
+    assertThat(sandbox().commands().run("echo still here").stdout()).isEqualTo("still here\n");
     assertThat(sandbox().commands().kill(handle.pid())).isTrue();
   }
 

@@ -28,8 +28,12 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,6 +50,14 @@ public final class EnvdClient implements AutoCloseable {
 
   private static final int ERROR_SNIPPET_CHARS = 256;
 
+  /**
+   * One HTTP client for every sandbox's envd calls in the JVM, RPC and files (never closed): its
+   * keep-alive connections to the client proxy serve every sandbox behind it (the E2B SDKs' shared
+   * pool does the same), so that a new sandbox's first command starts no selector thread and opens
+   * no connection.
+   */
+  private static final HttpClient HTTP = ConnectClient.newHttpClient(Duration.ofSeconds(10));
+
   private final ConnectionConfig config;
   private final String sandboxId;
   private final @Nullable String sandboxDomain;
@@ -54,7 +66,11 @@ public final class EnvdClient implements AutoCloseable {
   private final EnvdVersion version;
   private final Map<String, String> headers;
   private final ConnectClient rpc;
-  private final HttpClient http;
+  private final HttpClient http = HTTP;
+  // the streams opened through this client, which close() ends (weak: a stream its caller dropped
+  // is forgotten)
+  private final Set<ServerStream<?>> streams =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
 
   public EnvdClient(
       ConnectionConfig config,
@@ -76,15 +92,9 @@ public final class EnvdClient implements AutoCloseable {
     }
     h.put("User-Agent", SdkVersion.USER_AGENT);
     this.headers = java.util.Collections.unmodifiableMap(h);
-    ConnectClient.Builder builder = ConnectClient.builder(URI.create(baseUrl));
+    ConnectClient.Builder builder = ConnectClient.builder(URI.create(baseUrl)).httpClient(HTTP);
     h.forEach(builder::header);
     this.rpc = builder.build();
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NORMAL)
-            .build();
   }
 
   public String sandboxId() {
@@ -157,7 +167,10 @@ public final class EnvdClient implements AutoCloseable {
   public <Res extends Message> ServerStream<Res> stream(
       String procedure, Message request, Res prototype, @Nullable String user, Duration timeout) {
     try {
-      return rpc.serverStream(procedure, request, prototype, callOptions(user, timeout, true));
+      ServerStream<Res> stream =
+          rpc.serverStream(procedure, request, prototype, callOptions(user, timeout, true));
+      streams.add(stream);
+      return stream;
     } catch (ConnectException e) {
       throw rpcError(e);
     }
@@ -268,12 +281,18 @@ public final class EnvdClient implements AutoCloseable {
         : text;
   }
 
+  /**
+   * Ends the streams opened through this client that are still open (command handles, watches). The
+   * connections stay in the shared pool ({@link #HTTP}).
+   */
   @Override
   public void close() {
-    try {
-      rpc.close();
-    } finally {
-      http.close();
+    List<ServerStream<?>> open;
+    synchronized (streams) {
+      open = List.copyOf(streams);
+      streams.clear();
     }
+    open.forEach(ServerStream::close);
+    rpc.close();
   }
 }
