@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.sbx.connect.ConnectClient;
 import dev.sbx.sdk.AuthenticationException;
 import dev.sbx.sdk.ConnectionConfig;
 import dev.sbx.sdk.NotFoundException;
@@ -44,15 +45,9 @@ public final class ApiClient {
   private static final int ERROR_SNIPPET_CHARS = 256;
 
   /** One HTTP client for all API calls of the JVM (it pools connections; never closed). */
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(10))
-          .followRedirects(HttpClient.Redirect.NORMAL)
-          .build();
+  private static final HttpClient HTTP = ConnectClient.newHttpClient(Duration.ofSeconds(10));
 
   private final ConnectionConfig config;
-  private final HttpClient http = HTTP;
 
   public ApiClient(ConnectionConfig config) {
     this.config = requireNonNull(config, "config");
@@ -293,7 +288,7 @@ public final class ApiClient {
     for (int attempt = 0; ; attempt++) {
       HttpResponse<byte[]> raw;
       try {
-        raw = http.send(built, HttpResponse.BodyHandlers.ofByteArray());
+        raw = HTTP.send(built, HttpResponse.BodyHandlers.ofByteArray());
       } catch (HttpTimeoutException e) {
         throw new TimeoutException(
             "Request timed out: the API did not answer "

@@ -66,7 +66,6 @@ public final class EnvdClient implements AutoCloseable {
   private final EnvdVersion version;
   private final Map<String, String> headers;
   private final ConnectClient rpc;
-  private final HttpClient http = HTTP;
   // the streams opened through this client, which close() ends (weak: a stream its caller dropped
   // is forgotten)
   private final Set<ServerStream<?>> streams =
@@ -215,7 +214,7 @@ public final class EnvdClient implements AutoCloseable {
   /** Sends a plain HTTP request; transport failures become SDK exceptions. */
   public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
     try {
-      return http.send(request, handler);
+      return HTTP.send(request, handler);
     } catch (HttpTimeoutException e) {
       throw new TimeoutException(
           "Request timed out: envd did not answer "
