@@ -92,12 +92,25 @@ final class ServerResponseStream<Res extends Message> implements ResponseStream<
     }
   }
 
-  /** The deadline passed: cancel, end with {@code deadline_exceeded}, interrupt the handler. */
+  /**
+   * The deadline passed: cancel, end with {@code deadline_exceeded}, interrupt the handler. The
+   * cancellation and the end-stream message are one step under the lock: a handler that returns as
+   * soon as it sees {@link #isCancelled} (envd's process stream does) would otherwise have its
+   * normal end ({@code {}}) written first, and the client would see a stream that ended without
+   * error and without its last event.
+   */
   void expire() {
-    if (cancelled == null) {
-      cancelled = ConnectCode.DEADLINE_EXCEEDED;
+    boolean ended;
+    lock.lock();
+    try {
+      if (cancelled == null) {
+        cancelled = ConnectCode.DEADLINE_EXCEEDED;
+      }
+      ended = end(new ConnectException(ConnectCode.DEADLINE_EXCEEDED, "deadline exceeded"));
+    } finally {
+      lock.unlock();
     }
-    if (end(new ConnectException(ConnectCode.DEADLINE_EXCEEDED, "deadline exceeded"))) {
+    if (ended) {
       call.interruptHandler();
     }
   }

@@ -463,6 +463,30 @@ class ConnectHandlerTest {
   }
 
   @Test
+  void aHandlerThatEndsOnSeeingTheDeadlineStillEndsTheStreamWithDeadlineExceeded()
+      throws Exception {
+    for (int i = 0; i < 30; i++) {
+      HttpResponse<byte[]> response =
+          post(
+              START,
+              "application/connect+json",
+              envelope(0, "{\"process\":{\"cmd\":\"watch\"}}"),
+              "Connect-Timeout-Ms",
+              "20");
+
+      assertThat(response.body())
+          .as("try %d", i)
+          .isEqualTo(
+              concat(
+                  envelope(0, "{\"event\":{\"start\":{\"pid\":42}}}"),
+                  envelope(
+                      2,
+                      "{\"error\":{\"code\":\"deadline_exceeded\","
+                          + "\"message\":\"deadline exceeded\"}}")));
+    }
+  }
+
+  @Test
   void streamDeadlineBeforeTheFirstMessage() throws Exception {
     HttpResponse<byte[]> response =
         post(

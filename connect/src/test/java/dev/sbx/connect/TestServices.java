@@ -176,6 +176,13 @@ final class TestServices {
           sendFailure.complete(e.code());
         }
       }
+      case "watch" -> {
+        // as envd's process stream: ends normally once it sees the call cancelled
+        responses.send(startEvent());
+        while (!responses.isCancelled()) {
+          Thread.onSpinWait();
+        }
+      }
       case "spam" -> {
         try {
           while (true) {
